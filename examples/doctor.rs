@@ -1,0 +1,2 @@
+//! `doctor`: what Kubeflow components does the cluster have?
+fn main() {}

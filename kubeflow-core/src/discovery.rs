@@ -1,0 +1,1 @@
+//! Which Kubeflow components a cluster has.

@@ -1,0 +1,1 @@
+//! Test support for kubeflow-rs: connects to the real servers that `scripts/test` starts.
