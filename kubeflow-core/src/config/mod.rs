@@ -16,7 +16,7 @@ use crate::auth::Credentials;
 pub mod env;
 mod infer;
 
-pub use infer::{InferConfigError, SourceAttempt};
+pub use infer::{ConfigLoader, IN_CLUSTER_DIR, InferConfigError, SourceAttempt};
 
 /// Where a Kubeflow API is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,6 +340,26 @@ impl KubeflowConfig {
             kube: None,
             source: "explicit".to_owned(),
         }
+    }
+
+    /// Reads the configuration from, in order of precedence: the environment (see [`env`]),
+    /// the kfp context file `~/.config/kfp/context.json`, the in-cluster service account, and
+    /// the kubeconfig. Use [`ConfigLoader`] to give explicit settings that win over all of them.
+    ///
+    /// No network I/O: only variables and files are read.
+    ///
+    /// ```no_run
+    /// # async fn f() -> kubeflow_core::Result<()> {
+    /// let config = kubeflow_core::KubeflowConfig::infer().await?;
+    /// println!("talking to {}", config.endpoint);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InferConfig`](crate::Error::InferConfig) listing what each source said when none
+    /// names an endpoint; [`Error::Config`](crate::Error::Config) for a malformed variable or file.
+    pub async fn infer() -> crate::Result<Self> {
+        ConfigLoader::new().load().await
     }
 
     /// Sets the credentials.
