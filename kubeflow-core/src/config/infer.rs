@@ -212,7 +212,7 @@ impl ConfigLoader {
                 ),
             );
             match &kube {
-                Some((_, "in-cluster", _)) => (
+                _ if in_cluster.is_ok() => (
                     Endpoint::kfp_in_cluster(&self.kfp_namespace)?,
                     "in-cluster (KFP service DNS)".to_owned(),
                 ),

@@ -155,11 +155,16 @@ impl HttpClient {
     /// Starts a request with any method. `path` is relative to the service's base
     /// (e.g. `apis/v2beta1/runs`); a leading `/` is ignored.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        // A query string written into the path is kept as the query (and out of messages).
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned()).filter(|q| !q.is_empty())),
+            None => (path, None),
+        };
         RequestBuilder {
             client: self.clone(),
             method,
             path: path.trim_start_matches('/').to_owned(),
-            query: None,
+            query,
             headers: HeaderMap::new(),
             body: Body::Empty,
             idempotent: None,
