@@ -29,8 +29,7 @@ const LOGIN_PATHS: &[&str] = &[
 pub(crate) fn login_response(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     if status.is_redirection() {
         let location = headers.get(http::header::LOCATION)?.to_str().ok()?;
-        return is_login_location(location)
-            .then(|| format!("redirected to {}", path_of(location)));
+        return is_login_location(location).then(|| format!("redirected to {}", path_of(location)));
     }
     if status == StatusCode::UNAUTHORIZED {
         return Some("answered HTTP 401 Unauthorized".to_owned());
@@ -62,6 +61,23 @@ pub(crate) fn is_login_location(location: &str) -> bool {
             let rest = &path[i + p.len()..];
             p.ends_with('/') || rest.is_empty() || rest.starts_with('/')
         })
+    })
+}
+
+/// A redirect policy for the HTTP layer's own client: follows ordinary redirects (at most
+/// 10, like reqwest's default) but stops at a redirect into the login machinery, so the
+/// `302 → /dex/auth` reaches the caller, where [`login_response`] recognises it, instead of
+/// becoming a `200` HTML login page.
+#[allow(dead_code)] // until the HTTP layer calls it
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if is_login_location(attempt.url().path()) {
+            attempt.stop()
+        } else if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects (more than 10)")
+        } else {
+            attempt.follow()
+        }
     })
 }
 

@@ -119,7 +119,9 @@ impl DexSession {
     /// Checks the settings. No I/O.
     pub(super) fn new(login: DexLogin, ctx: &AuthContext) -> Result<Self> {
         let base_url = ctx.base_url.clone().ok_or_else(|| {
-            Error::config("a Dex login needs the gateway URL (Endpoint::Gateway), but the endpoint has none")
+            Error::config(
+                "a Dex login needs the gateway URL (Endpoint::Gateway), but the endpoint has none",
+            )
         })?;
         if !matches!(base_url.scheme(), "http" | "https") {
             return Err(Error::config(format!(
@@ -167,6 +169,22 @@ impl DexSession {
         let mut session = self.session.lock().await;
         if self.attempts.load(Ordering::Acquire) != seen {
             tracing::debug!("another caller just logged in to Dex; using that session");
+            return Ok(());
+        }
+        *session = None;
+        *session = Some(self.login_counted().await?);
+        Ok(())
+    }
+
+    /// Logs in again unless the session changed since `used` was handed out (then another
+    /// caller already logged in).
+    pub(super) async fn refresh_if_current(&self, used: Option<&HeaderValue>) -> Result<()> {
+        let mut session = self.session.lock().await;
+        if let Some(s) = session.as_ref()
+            && let Some(current) = self.cookies(&s.jar)
+            && Some(&current) != used
+        {
+            tracing::debug!("the gateway session was renewed meanwhile; not logging in again");
             return Ok(());
         }
         *session = None;
@@ -306,7 +324,9 @@ impl DexSession {
             }
             if status.is_server_error() {
                 return Err(auth_error(
-                    format!("the gateway answered HTTP {status} at {method} {path} during the Dex login"),
+                    format!(
+                        "the gateway answered HTTP {status} at {method} {path} during the Dex login"
+                    ),
                     None,
                 ));
             }
@@ -320,7 +340,9 @@ impl DexSession {
                     saw_dex = true;
                     if accepted {
                         return Err(auth_error(
-                            format!("Dex asked for the password again at {path} after accepting it"),
+                            format!(
+                                "Dex asked for the password again at {path} after accepting it"
+                            ),
                             None,
                         ));
                     }
@@ -391,12 +413,10 @@ impl DexSession {
 
     /// oauth2-proxy's login start, sending us back to the gateway's base path afterwards.
     fn oauth2_start(&self) -> Result<Url> {
-        let mut start = self.base_url.join("/oauth2/start").map_err(|e| {
-            auth_error(
-                "could not build the /oauth2/start URL",
-                Some(Box::new(e)),
-            )
-        })?;
+        let mut start = self
+            .base_url
+            .join("/oauth2/start")
+            .map_err(|e| auth_error("could not build the /oauth2/start URL", Some(Box::new(e))))?;
         start
             .query_pairs_mut()
             .append_pair("rd", self.base_url.path());
@@ -404,7 +424,13 @@ impl DexSession {
     }
 
     /// The login reached the application: keep the jar.
-    fn finish(&self, jar: Arc<Jar>, used_dex: bool, path: &str, status: StatusCode) -> Result<Session> {
+    fn finish(
+        &self,
+        jar: Arc<Jar>,
+        used_dex: bool,
+        path: &str,
+        status: StatusCode,
+    ) -> Result<Session> {
         let had_cookies = jar.cookies(&self.base_url).is_some();
         if used_dex && !had_cookies {
             return Err(auth_error(

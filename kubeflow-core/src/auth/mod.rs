@@ -4,7 +4,7 @@
 //!
 //! Each kind of [`Credentials`] has its own module: static headers (none, bearer, cookie,
 //! kube), a token file re-read when it changes, the Dex password login through the gateway,
-//! and the Kubernetes TokenRequest API. [`Authenticator`] dispatches to them.
+//! and the Kubernetes TokenRequest API; the crate-internal `Authenticator` dispatches to them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ mod token_request;
 mod tests;
 
 #[allow(unused_imports)]
-pub(crate) use detect::{is_login_location, is_login_response, login_response};
+pub(crate) use detect::{is_login_location, is_login_response, login_response, redirect_policy};
 
 /// How requests to the Kubeflow endpoint are authenticated.
 #[derive(Clone, Default)]
@@ -99,7 +99,10 @@ impl Credentials {
             Credentials::Dex(d) => format!("Dex login as {}", d.username),
             Credentials::Cookie(_) => "session cookie".into(),
             Credentials::ServiceAccount(s) => {
-                format!("service-account token {}/{}", s.namespace, s.service_account)
+                format!(
+                    "service-account token {}/{}",
+                    s.namespace, s.service_account
+                )
             }
             Credentials::Kube => "Kubernetes client identity".into(),
         }
@@ -292,14 +295,34 @@ impl Authenticator {
     /// Drops cached credentials and obtains new ones (logs in again, re-reads the file, …).
     ///
     /// Call it once after a 401 or a login response (see [`is_login_response`]), then retry
-    /// with fresh [`Authenticator::headers`]. Concurrent callers share one Dex login or
-    /// token request. A no-op for credentials that cannot be refreshed.
+    /// with fresh [`Authenticator::headers`]. Concurrent callers that wait while another one
+    /// logs in share that login. A no-op for credentials that cannot be refreshed.
+    /// Prefer [`Authenticator::refresh_after`], which also skips a refresh that another
+    /// request already made.
     pub(crate) async fn refresh(&self) -> Result<()> {
         match &self.provider {
             Provider::Static(_) => Ok(()),
             Provider::TokenFile(t) => t.refresh().await,
             Provider::Dex(d) => d.refresh().await,
             Provider::ServiceAccount(t) => t.refresh().await,
+        }
+    }
+
+    /// Like [`Authenticator::refresh`], but only when the current credentials are still the
+    /// ones `used` (the headers of the attempt that was refused). When another request
+    /// refreshed them meanwhile, this returns at once and the retry uses the new ones: N
+    /// requests refused with one expired session cause one Dex login, not N.
+    pub(crate) async fn refresh_after(&self, used: &[(HeaderName, HeaderValue)]) -> Result<()> {
+        let find = |name: &HeaderName| used.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        match &self.provider {
+            Provider::Static(_) => Ok(()),
+            // Re-reading a file is cheap; no need to compare.
+            Provider::TokenFile(t) => t.refresh().await,
+            Provider::Dex(d) => d.refresh_if_current(find(&http::header::COOKIE)).await,
+            Provider::ServiceAccount(t) => {
+                t.refresh_if_current(find(&http::header::AUTHORIZATION))
+                    .await
+            }
         }
     }
 }

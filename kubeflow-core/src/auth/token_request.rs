@@ -46,7 +46,11 @@ impl TokenRequester {
                 spec.expiration
             )));
         }
-        if spec.audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        if spec
+            .audience
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
             return Err(Error::config("the service-account token audience is empty"));
         }
         Ok(TokenRequester {
@@ -74,6 +78,21 @@ impl TokenRequester {
     /// Requests a new token now.
     pub(super) async fn refresh(&self) -> Result<()> {
         let mut cached = self.cached.lock().await;
+        *cached = None;
+        *cached = Some(self.request().await?);
+        Ok(())
+    }
+
+    /// Requests a new token unless the cached one is no longer `used` (another caller
+    /// already renewed it).
+    pub(super) async fn refresh_if_current(&self, used: Option<&HeaderValue>) -> Result<()> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref()
+            && Some(&c.value) != used
+        {
+            tracing::debug!("the service-account token was renewed meanwhile");
+            return Ok(());
+        }
         *cached = None;
         *cached = Some(self.request().await?);
         Ok(())
@@ -135,16 +154,20 @@ impl TokenRequester {
         })?;
         let value = sensitive_value(&format!("Bearer {token}")).ok_or_else(|| {
             auth_error(
-                format!("the token issued for {who} holds characters not allowed in an HTTP header"),
+                format!(
+                    "the token issued for {who} holds characters not allowed in an HTTP header"
+                ),
                 None,
             )
         })?;
+        // What the server granted (it may shorten the request), never longer than asked for: a
+        // local clock running behind must not stretch it.
         let lifetime = expires
             .and_then(|t| {
                 let ms = t.as_millisecond() - Timestamp::now().as_millisecond();
                 u64::try_from(ms).ok().map(Duration::from_millis)
             })
-            .unwrap_or(requested);
+            .map_or(requested, |l| l.min(requested));
         let renew_after = lifetime.mul_f64(0.8);
         tracing::debug!(
             service_account = %who,

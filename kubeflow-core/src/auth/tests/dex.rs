@@ -7,8 +7,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::gateway::{DexUi, Gateway, PASSWORD, Proxy, SESSION_MARK, Setup, USER};
 use super::{authenticator, ctx, header_text};
-use crate::auth::{Authenticator, Credentials, DexLogin};
 use crate::Error;
+use crate::auth::{Authenticator, Credentials, DexLogin};
 
 fn dex(connector: Option<&str>) -> Credentials {
     let mut login = DexLogin::new(USER, PASSWORD);
@@ -25,7 +25,10 @@ async fn login_and_use(setup: Setup) -> (Gateway, Authenticator) {
     let connector = (setup.connector != "local").then_some(setup.connector);
     let auth = authenticator(dex(connector), Some(&gw.uri()));
     assert!(auth.can_refresh());
-    let headers = auth.headers().await.unwrap_or_else(|e| panic!("login failed for {setup:?}: {e}"));
+    let headers = auth
+        .headers()
+        .await
+        .unwrap_or_else(|e| panic!("login failed for {setup:?}: {e}"));
     assert_eq!(headers.len(), 1, "{setup:?}");
     let (name, value) = &headers[0];
     assert_eq!(name, http::header::COOKIE);
@@ -34,9 +37,15 @@ async fn login_and_use(setup: Setup) -> (Gateway, Authenticator) {
     let session = gw.session();
     assert!(!session.is_empty());
     for pair in &session {
-        assert!(cookie.split("; ").any(|p| p == pair), "{pair} missing from the Cookie header for {setup:?}");
+        assert!(
+            cookie.split("; ").any(|p| p == pair),
+            "{pair} missing from the Cookie header for {setup:?}"
+        );
     }
-    assert!(!cookie.contains("csrf"), "the cleared CSRF cookie is not sent: {setup:?}");
+    assert!(
+        !cookie.contains("csrf"),
+        "the cleared CSRF cookie is not sent: {setup:?}"
+    );
     assert_eq!(gw.logins(), 1);
 
     // The header opens the application.
@@ -57,7 +66,11 @@ async fn login_and_use(setup: Setup) -> (Gateway, Authenticator) {
 
 #[tokio::test]
 async fn oauth2_proxy_current_dex_without_approval() {
-    login_and_use(Setup::new(Proxy::OAuth2Proxy { split: false }, DexUi::Current)).await;
+    login_and_use(Setup::new(
+        Proxy::OAuth2Proxy { split: false },
+        DexUi::Current,
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -96,7 +109,11 @@ async fn authservice_old_dex_with_approval() {
 
 #[tokio::test]
 async fn authservice_current_dex_without_approval() {
-    login_and_use(Setup::new(Proxy::AuthService { legacy: false }, DexUi::Current)).await;
+    login_and_use(Setup::new(
+        Proxy::AuthService { legacy: false },
+        DexUi::Current,
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -109,8 +126,15 @@ async fn authservice_legacy_callback_with_chooser() {
 
 #[tokio::test]
 async fn wrong_password_is_a_clear_error() {
-    let gw = Gateway::start(Setup::new(Proxy::OAuth2Proxy { split: false }, DexUi::Current)).await;
-    let auth = authenticator(Credentials::dex(USER, "not-the-password-4711"), Some(&gw.uri()));
+    let gw = Gateway::start(Setup::new(
+        Proxy::OAuth2Proxy { split: false },
+        DexUi::Current,
+    ))
+    .await;
+    let auth = authenticator(
+        Credentials::dex(USER, "not-the-password-4711"),
+        Some(&gw.uri()),
+    );
     let err = auth.headers().await.expect_err("wrong password must fail");
     let text = err.to_string();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
@@ -123,9 +147,14 @@ async fn wrong_password_is_a_clear_error() {
 
 #[tokio::test]
 async fn refresh_logs_in_again_and_the_new_cookie_is_used() {
-    let gw = Gateway::start(Setup::new(Proxy::OAuth2Proxy { split: false }, DexUi::Current)).await;
+    let gw = Gateway::start(Setup::new(
+        Proxy::OAuth2Proxy { split: false },
+        DexUi::Current,
+    ))
+    .await;
     let auth = authenticator(dex(None), Some(&gw.uri()));
-    let first = header_text(&auth.headers().await.expect("login"), &http::header::COOKIE).unwrap_or_default();
+    let first = header_text(&auth.headers().await.expect("login"), &http::header::COOKIE)
+        .unwrap_or_default();
     assert!(first.contains(&format!("{SESSION_MARK}-1")), "{first}");
 
     // The session expires at the gateway: the old cookie no longer opens the app.
@@ -136,11 +165,18 @@ async fn refresh_logs_in_again_and_the_new_cookie_is_used() {
         .send()
         .await
         .expect("request");
-    assert!(crate::auth::is_login_response(resp.status(), resp.headers()));
+    assert!(crate::auth::is_login_response(
+        resp.status(),
+        resp.headers()
+    ));
 
     auth.refresh().await.expect("re-login");
     assert_eq!(gw.logins(), 2);
-    let second = header_text(&auth.headers().await.expect("headers"), &http::header::COOKIE).unwrap_or_default();
+    let second = header_text(
+        &auth.headers().await.expect("headers"),
+        &http::header::COOKIE,
+    )
+    .unwrap_or_default();
     assert!(second.contains(&format!("{SESSION_MARK}-2")), "{second}");
     assert!(!second.contains(&format!("{SESSION_MARK}-1")), "{second}");
     let resp = reqwest::Client::new()
@@ -154,7 +190,11 @@ async fn refresh_logs_in_again_and_the_new_cookie_is_used() {
 
 #[tokio::test]
 async fn concurrent_refreshes_share_one_login() {
-    let gw = Gateway::start(Setup::new(Proxy::AuthService { legacy: false }, DexUi::Current)).await;
+    let gw = Gateway::start(Setup::new(
+        Proxy::AuthService { legacy: false },
+        DexUi::Current,
+    ))
+    .await;
     let auth = authenticator(dex(None), Some(&gw.uri()));
     auth.headers().await.expect("login");
     assert_eq!(gw.logins(), 1);
@@ -180,7 +220,10 @@ async fn expired_session_cookies_trigger_a_new_login() {
             let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
             ResponseTemplate::new(302)
                 .insert_header("location", "/")
-                .insert_header("set-cookie", format!("authservice_session=s{n}; Path=/; Max-Age=1").as_str())
+                .insert_header(
+                    "set-cookie",
+                    format!("authservice_session=s{n}; Path=/; Max-Age=1").as_str(),
+                )
         }
     }
     Mock::given(method("GET"))
@@ -202,7 +245,10 @@ async fn expired_session_cookies_trigger_a_new_login() {
         .await;
     Mock::given(method("POST"))
         .and(path("/dex/auth/local"))
-        .respond_with(ResponseTemplate::new(303).insert_header("location", "/authservice/oidc/callback?code=c"))
+        .respond_with(
+            ResponseTemplate::new(303)
+                .insert_header("location", "/authservice/oidc/callback?code=c"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -214,7 +260,10 @@ async fn expired_session_cookies_trigger_a_new_login() {
     let first = header_text(&auth.headers().await.expect("login"), &http::header::COOKIE);
     assert_eq!(first.as_deref(), Some("authservice_session=s1"));
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let second = header_text(&auth.headers().await.expect("re-login"), &http::header::COOKIE);
+    let second = header_text(
+        &auth.headers().await.expect("re-login"),
+        &http::header::COOKIE,
+    );
     assert_eq!(second.as_deref(), Some("authservice_session=s2"));
 }
 
@@ -224,15 +273,19 @@ async fn redirects_off_the_gateway_are_refused() {
     // A different origin (another loopback address): never followed.
     Mock::given(method("GET"))
         .and(path("/"))
-        .respond_with(
-            ResponseTemplate::new(302).insert_header("location", "http://127.0.0.2:9/dex/auth?client_id=x&state=secret-state"),
-        )
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            "http://127.0.0.2:9/dex/auth?client_id=x&state=secret-state",
+        ))
         .mount(&server)
         .await;
     let auth = authenticator(dex(None), Some(&server.uri()));
     let err = auth.headers().await.expect_err("off-origin redirect");
     let text = err.to_string();
-    assert!(text.contains("redirected off its own origin (to http://127.0.0.2:9)"), "{text}");
+    assert!(
+        text.contains("redirected off its own origin (to http://127.0.0.2:9)"),
+        "{text}"
+    );
     assert!(!text.contains("secret-state"), "{text}");
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(1));
 }
@@ -252,7 +305,11 @@ async fn redirect_loops_are_bounded() {
         .await;
     let auth = authenticator(dex(None), Some(&server.uri()));
     let err = auth.headers().await.expect_err("a loop");
-    assert!(err.to_string().contains("did not finish within 15 requests"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("did not finish within 15 requests"),
+        "{err}"
+    );
     assert_eq!(
         server.received_requests().await.map(|r| r.len()),
         Some(crate::auth::dex::MAX_HOPS)
@@ -267,14 +324,20 @@ async fn unknown_connector_is_named() {
     // The gateway's catch-all answers for /dex/auth/github: not a configured connector.
     Mock::given(method("GET"))
         .and(path("/dex/auth/github"))
-        .respond_with(ResponseTemplate::new(404).set_body_string("Connector ID does not match a valid Connector"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_string("Connector ID does not match a valid Connector"),
+        )
         .with_priority(1)
         .mount(&gw.server)
         .await;
     let auth = authenticator(dex(Some("github")), Some(&gw.uri()));
     let err = auth.headers().await.expect_err("unknown connector");
     let text = err.to_string();
-    assert!(text.contains("HTTP 404") && text.contains("/dex/auth/github"), "{text}");
+    assert!(
+        text.contains("HTTP 404") && text.contains("/dex/auth/github"),
+        "{text}"
+    );
     assert!(text.contains("connector `github`"), "{text}");
 }
 
@@ -300,7 +363,11 @@ async fn the_gateway_refusing_the_session_is_reported() {
     let gw = Gateway::start(s).await;
     let auth = authenticator(dex(None), Some(&gw.uri()));
     let err = auth.headers().await.expect_err("refused");
-    assert!(err.to_string().contains("did not accept the session cookie"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("did not accept the session cookie"),
+        "{err}"
+    );
     assert_eq!(gw.logins(), 1);
 }
 
@@ -309,6 +376,37 @@ async fn dex_needs_a_gateway_url() {
     let err = Authenticator::new(dex(None), ctx(None)).expect_err("no base URL");
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
     assert!(err.to_string().contains("gateway URL"), "{err}");
-    let err = Authenticator::new(Credentials::dex(USER, ""), ctx(Some("http://127.0.0.1:1/"))).expect_err("empty password");
+    let err = Authenticator::new(Credentials::dex(USER, ""), ctx(Some("http://127.0.0.1:1/")))
+        .expect_err("empty password");
     assert!(err.to_string().contains("password is empty"), "{err}");
+}
+
+#[tokio::test]
+async fn refresh_after_skips_a_login_another_request_already_made() {
+    let gw = Gateway::start(Setup::new(
+        Proxy::OAuth2Proxy { split: true },
+        DexUi::Current,
+    ))
+    .await;
+    let auth = authenticator(dex(None), Some(&gw.uri()));
+    let h1 = auth.headers().await.expect("login");
+    assert_eq!(gw.logins(), 1);
+    // Two requests were refused with h1; the first re-logs in, the second sees a new session.
+    auth.refresh_after(&h1).await.expect("re-login");
+    assert_eq!(gw.logins(), 2);
+    auth.refresh_after(&h1).await.expect("already renewed");
+    assert_eq!(gw.logins(), 2);
+    let h2 = auth.headers().await.expect("headers");
+    assert_ne!(
+        header_text(&h1, &http::header::COOKIE),
+        header_text(&h2, &http::header::COOKIE)
+    );
+    // Refused with the current session: log in again.
+    auth.refresh_after(&h2).await.expect("re-login");
+    assert_eq!(gw.logins(), 3);
+    // Concurrent refusals with the same headers: one login.
+    let h3 = auth.headers().await.expect("headers");
+    let results = futures::future::join_all((0..4).map(|_| auth.refresh_after(&h3))).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(gw.logins(), 4);
 }

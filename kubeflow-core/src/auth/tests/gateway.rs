@@ -73,7 +73,11 @@ struct HasCookies(Arc<Mutex<Vec<String>>>);
 
 impl Match for HasCookies {
     fn matches(&self, request: &Request) -> bool {
-        let wanted = self.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let wanted = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let sent: Vec<String> = request
             .headers
             .get_all(http::header::COOKIE)
@@ -124,7 +128,10 @@ impl Respond for Callback {
         *self.valid.lock().unwrap_or_else(PoisonError::into_inner) = pairs.clone();
         let mut t = ResponseTemplate::new(302).insert_header("location", self.app_url.as_str());
         for p in &pairs {
-            t = t.append_header("set-cookie", format!("{p}; Path=/; HttpOnly; SameSite=Lax").as_str());
+            t = t.append_header(
+                "set-cookie",
+                format!("{p}; Path=/; HttpOnly; SameSite=Lax").as_str(),
+            );
         }
         match self.proxy {
             Proxy::OAuth2Proxy { .. } => {
@@ -176,7 +183,9 @@ impl Gateway {
             Mock::given(method("GET"))
                 .and(path("/"))
                 .and(HasCookies(valid.clone()))
-                .respond_with(ResponseTemplate::new(200).set_body_string("<html>central dashboard</html>"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_string("<html>central dashboard</html>"),
+                )
                 .with_priority(1)
                 .mount(&server)
                 .await;
@@ -184,7 +193,9 @@ impl Gateway {
 
         let (callback_path, csrf_cookie) = match setup.proxy {
             Proxy::OAuth2Proxy { .. } => ("/oauth2/callback", Some("oauth2_proxy_kubeflow_csrf")),
-            Proxy::AuthService { legacy: false } => ("/authservice/oidc/callback", Some("oidc_state_csrf")),
+            Proxy::AuthService { legacy: false } => {
+                ("/authservice/oidc/callback", Some("oidc_state_csrf"))
+            }
             Proxy::AuthService { legacy: true } => ("/login/oidc", None),
         };
         let dex_auth = format!(
@@ -207,7 +218,10 @@ impl Gateway {
                     .respond_with(
                         redirect(302, &dex_auth).append_header(
                             "set-cookie",
-                            format!("oauth2_proxy_kubeflow_csrf={CSRF}; Path=/; Max-Age=900; HttpOnly").as_str(),
+                            format!(
+                                "oauth2_proxy_kubeflow_csrf={CSRF}; Path=/; Max-Age=900; HttpOnly"
+                            )
+                            .as_str(),
                         ),
                     )
                     .mount(&server)
@@ -217,7 +231,10 @@ impl Gateway {
                 // An absolute URL on the gateway's own origin.
                 let mut t = redirect(302, &format!("{uri}{dex_auth}"));
                 if !legacy {
-                    t = t.append_header("set-cookie", format!("oidc_state_csrf={CSRF}; Path=/; HttpOnly").as_str());
+                    t = t.append_header(
+                        "set-cookie",
+                        format!("oidc_state_csrf={CSRF}; Path=/; HttpOnly").as_str(),
+                    );
                 }
                 Mock::given(method("GET"))
                     .and(path("/"))
@@ -229,7 +246,8 @@ impl Gateway {
         }
 
         // Dex: /auth, the chooser or a redirect to the only connector.
-        let connector_entry = format!("/dex/auth/{c}?client_id=kubeflow-oidc-authservice&state={STATE}");
+        let connector_entry =
+            format!("/dex/auth/{c}?client_id=kubeflow-oidc-authservice&state={STATE}");
         Mock::given(method("GET"))
             .and(path("/dex/auth"))
             .and(query_param("state", STATE))
@@ -250,7 +268,10 @@ impl Gateway {
                 Mock::given(method("GET"))
                     .and(path(format!("/dex/auth/{c}")))
                     .and(query_param("state", STATE))
-                    .respond_with(redirect(302, &format!("/dex/auth/{c}/login?back=&state={REQ}")))
+                    .respond_with(redirect(
+                        302,
+                        &format!("/dex/auth/{c}/login?back=&state={REQ}"),
+                    ))
                     .mount(&server)
                     .await;
                 format!("/dex/auth/{c}/login")
@@ -337,11 +358,20 @@ impl Gateway {
             .and(query_param("code", CODE))
             .and(query_param("state", STATE));
         match csrf_cookie {
-            Some(name) => cb.and(HasCsrf(name)).respond_with(responder).mount(&server).await,
+            Some(name) => {
+                cb.and(HasCsrf(name))
+                    .respond_with(responder)
+                    .mount(&server)
+                    .await
+            }
             None => cb.respond_with(responder).mount(&server).await,
         }
 
-        Gateway { server, logins, valid }
+        Gateway {
+            server,
+            logins,
+            valid,
+        }
     }
 
     pub(super) fn uri(&self) -> String {
@@ -354,11 +384,17 @@ impl Gateway {
 
     /// The cookie pairs of the valid session.
     pub(super) fn session(&self) -> Vec<String> {
-        self.valid.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.valid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The gateway forgets every session (as when the 24 h cookie expires server-side).
     pub(super) fn expire_sessions(&self) {
-        self.valid.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.valid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }

@@ -30,7 +30,10 @@ fn authenticator(credentials: Credentials, base: Option<&str>) -> Authenticator 
 }
 
 /// The value of one header among `headers()`' answer, as text.
-fn header_text(headers: &[(http::HeaderName, http::HeaderValue)], name: &http::HeaderName) -> Option<String> {
+fn header_text(
+    headers: &[(http::HeaderName, http::HeaderValue)],
+    name: &http::HeaderName,
+) -> Option<String> {
     headers
         .iter()
         .find(|(n, _)| n == name)

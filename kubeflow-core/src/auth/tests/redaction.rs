@@ -13,8 +13,19 @@ const BEARER: &str = "bearer-TOKENSECRET-1234";
 const FILE_TOKEN: &str = "file-TOKENSECRET-5678";
 
 fn assert_clean(what: &str, text: &str) {
-    for secret in [PASSWORD, SESSION_MARK, CSRF, BEARER, FILE_TOKEN, SA_TOKEN_MARK, CODE] {
-        assert!(!text.contains(secret), "{what} contains the secret {secret:?}:\n{text}");
+    for secret in [
+        PASSWORD,
+        SESSION_MARK,
+        CSRF,
+        BEARER,
+        FILE_TOKEN,
+        SA_TOKEN_MARK,
+        CODE,
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{what} contains the secret {secret:?}:\n{text}"
+        );
     }
 }
 
@@ -36,10 +47,16 @@ async fn secrets_never_reach_traces_debug_or_errors() {
     assert_eq!(request.send().await.expect("app").status(), 200);
     dex.refresh().await.expect("re-login");
     assert_eq!(gw.logins(), 2);
-    assert_clean("Debug of the Dex authenticator", &format!("{dex:?} {headers:?}"));
+    assert_clean(
+        "Debug of the Dex authenticator",
+        &format!("{dex:?} {headers:?}"),
+    );
 
     // A wrong password: the error names the user, never the password.
-    let wrong = authenticator(Credentials::dex(USER, format!("{PASSWORD}-wrong")), Some(&gw.uri()));
+    let wrong = authenticator(
+        Credentials::dex(USER, format!("{PASSWORD}-wrong")),
+        Some(&gw.uri()),
+    );
     let err = wrong.headers().await.expect_err("wrong password");
     assert_clean("the wrong-password error", &format!("{err} {err:?}"));
 
@@ -58,7 +75,10 @@ async fn secrets_never_reach_traces_debug_or_errors() {
         request = request.header(k, v);
     }
     assert_eq!(request.send().await.expect("bearer request").status(), 200);
-    assert_clean("Debug of the bearer authenticator", &format!("{bearer:?} {headers:?}"));
+    assert_clean(
+        "Debug of the bearer authenticator",
+        &format!("{bearer:?} {headers:?}"),
+    );
 
     // A token file.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -66,13 +86,19 @@ async fn secrets_never_reach_traces_debug_or_errors() {
     std::fs::write(&file, FILE_TOKEN).expect("write");
     let from_file = authenticator(Credentials::token_file(&file), None);
     let headers = from_file.headers().await.expect("token file");
-    assert_clean("Debug of the token-file authenticator", &format!("{from_file:?} {headers:?}"));
+    assert_clean(
+        "Debug of the token-file authenticator",
+        &format!("{from_file:?} {headers:?}"),
+    );
 
     // A TokenRequest.
     let (api, _) = api_server(std::time::Duration::from_secs(3600)).await;
     let sa_auth = Authenticator::new(sa(), kube_ctx(&api)).expect("authenticator");
     let headers = sa_auth.headers().await.expect("token request");
-    assert_clean("Debug of the service-account authenticator", &format!("{sa_auth:?} {headers:?}"));
+    assert_clean(
+        "Debug of the service-account authenticator",
+        &format!("{sa_auth:?} {headers:?}"),
+    );
 
     drop(guard);
     let text = logs.text();

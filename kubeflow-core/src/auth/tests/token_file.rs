@@ -48,7 +48,9 @@ async fn the_cache_holds_until_the_file_changes_and_refresh_rereads() {
 
     // Rewrite in place with the same length and put the old modification time back: the
     // cheap check cannot see it, so the cached value is used...
-    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+    let modified = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
     std::fs::write(&path, "token-BBBB").expect("write");
     std::fs::File::options()
         .write(true)
@@ -68,7 +70,10 @@ async fn missing_empty_and_bad_files_are_auth_errors_naming_the_path() {
     let auth = authenticator(Credentials::token_file(&path), None);
     let err = auth.headers().await.expect_err("missing");
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     assert!(auth.refresh().await.is_err());
 
     std::fs::write(&path, " \n").expect("write");

@@ -51,7 +51,10 @@ pub(super) async fn api_server(lifetime: Duration) -> (MockServer, Arc<AtomicUsi
             "kind": "TokenRequest",
             "spec": {"audiences": ["pipelines.kubeflow.org"], "expirationSeconds": 3600}
         })))
-        .respond_with(Issue { n: n.clone(), lifetime })
+        .respond_with(Issue {
+            n: n.clone(),
+            lifetime,
+        })
         .mount(&server)
         .await;
     (server, n)
@@ -68,12 +71,16 @@ pub(super) fn kube_ctx(server: &MockServer) -> AuthContext {
 
 pub(super) fn sa() -> Credentials {
     Credentials::ServiceAccount(
-        ServiceAccountToken::new("kubeflow-user", "default-editor").audience("pipelines.kubeflow.org"),
+        ServiceAccountToken::new("kubeflow-user", "default-editor")
+            .audience("pipelines.kubeflow.org"),
     )
 }
 
 async fn bearer(auth: &Authenticator) -> String {
-    let headers = auth.headers().await.unwrap_or_else(|e| panic!("headers: {e}"));
+    let headers = auth
+        .headers()
+        .await
+        .unwrap_or_else(|e| panic!("headers: {e}"));
     assert!(headers[0].1.is_sensitive());
     header_text(&headers, &http::header::AUTHORIZATION).unwrap_or_default()
 }
@@ -129,26 +136,49 @@ async fn answers_without_a_token_are_auth_errors() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"status": {"expirationTimestamp": "2030-01-01T00:00:00Z"}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"status": {"expirationTimestamp": "2030-01-01T00:00:00Z"}})),
+        )
         .mount(&server)
         .await;
     let auth = Authenticator::new(sa(), kube_ctx(&server)).expect("authenticator");
     let err = auth.headers().await.expect_err("no token");
-    assert!(err.to_string().contains("`status.token` is missing"), "{err}");
+    assert!(
+        err.to_string().contains("`status.token` is missing"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn settings_are_checked_without_io() {
     let err = Authenticator::new(sa(), ctx(None)).expect_err("no kube client");
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
-    assert!(err.to_string().contains("needs a Kubernetes client"), "{err}");
+    assert!(
+        err.to_string().contains("needs a Kubernetes client"),
+        "{err}"
+    );
 
     let server = MockServer::start().await;
     let bad_name = Credentials::ServiceAccount(ServiceAccountToken::new("ns", "../secrets/x"));
-    let short = Credentials::ServiceAccount(ServiceAccountToken::new("ns", "sa").expiration(Duration::from_secs(60)));
+    let short = Credentials::ServiceAccount(
+        ServiceAccountToken::new("ns", "sa").expiration(Duration::from_secs(60)),
+    );
     for c in [bad_name, short] {
         let err = Authenticator::new(c, kube_ctx(&server)).expect_err("invalid");
         assert!(matches!(err, Error::Config { .. }), "{err:?}");
     }
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(0));
+}
+
+#[tokio::test]
+async fn refresh_after_skips_a_token_another_request_already_renewed() {
+    let (server, n) = api_server(Duration::from_secs(3600)).await;
+    let auth = Authenticator::new(sa(), kube_ctx(&server)).expect("authenticator");
+    let h1 = auth.headers().await.expect("token");
+    auth.refresh_after(&h1).await.expect("renew");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+    auth.refresh_after(&h1).await.expect("already renewed");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+    assert_eq!(bearer(&auth).await, format!("Bearer tok-2-{SA_TOKEN_MARK}"));
 }
