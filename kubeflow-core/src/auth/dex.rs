@@ -403,8 +403,8 @@ impl DexSession {
         }
         Err(auth_error(
             format!(
-                "the Dex login did not finish within {MAX_HOPS} requests (the last one was {}); the gateway may \
-                 be redirecting in a loop",
+                "the Dex login did not finish within {MAX_HOPS} requests (it was heading to {}); the gateway \
+                 may be redirecting in a loop",
                 url.path()
             ),
             None,

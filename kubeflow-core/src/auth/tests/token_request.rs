@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -25,11 +25,10 @@ struct Issue {
 impl Respond for Issue {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         let n = self.n.fetch_add(1, Ordering::SeqCst) + 1;
-        let lifetime = SignedDuration::try_from(self.lifetime).unwrap_or(SignedDuration::ZERO);
-        let expires = Timestamp::now()
-            .checked_add(lifetime)
-            .unwrap_or(Timestamp::MAX)
-            .round(k8s_openapi::jiff::Unit::Second)
+        // Whole seconds, rounded down (as the API server writes them): the lifetime seen by
+        // the client is at most `lifetime`.
+        let secs = i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        let expires = Timestamp::from_second(Timestamp::now().as_second().saturating_add(secs))
             .unwrap_or(Timestamp::MAX);
         ResponseTemplate::new(201).set_body_json(json!({
             "kind": "TokenRequest",
