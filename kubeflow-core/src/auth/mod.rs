@@ -1,6 +1,10 @@
 //! Who we are: credentials for the Kubeflow endpoint.
 //!
 //! Secrets are [`SecretString`]s: `Debug`, `Display`, errors and logs never show them.
+//!
+//! Each kind of [`Credentials`] has its own module: static headers (none, bearer, cookie,
+//! kube), a token file re-read when it changes, the Dex password login through the gateway,
+//! and the Kubernetes TokenRequest API; the crate-internal `Authenticator` dispatches to them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,6 +16,19 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::Result;
+use crate::error::{BoxError, Error};
+
+mod detect;
+mod dex;
+mod static_headers;
+mod token_file;
+mod token_request;
+
+#[cfg(test)]
+mod tests;
+
+#[allow(unused_imports)]
+pub(crate) use detect::{is_login_location, is_login_response, login_response, redirect_policy};
 
 /// How requests to the Kubeflow endpoint are authenticated.
 #[derive(Clone, Default)]
@@ -82,7 +99,10 @@ impl Credentials {
             Credentials::Dex(d) => format!("Dex login as {}", d.username),
             Credentials::Cookie(_) => "session cookie".into(),
             Credentials::ServiceAccount(s) => {
-                format!("service-account token {}/{}", s.namespace, s.service_account)
+                format!(
+                    "service-account token {}/{}",
+                    s.namespace, s.service_account
+                )
             }
             Credentials::Kube => "Kubernetes client identity".into(),
         }
@@ -168,6 +188,7 @@ impl ServiceAccountToken {
 
 /// What an [`Authenticator`] may use besides its credentials. No network I/O happens when it is built.
 #[derive(Clone)]
+#[allow(dead_code)] // until the HTTP layer builds authenticators
 pub(crate) struct AuthContext {
     /// The endpoint's base URL (the gateway for Dex logins).
     pub base_url: Option<Url>,
@@ -180,46 +201,145 @@ pub(crate) struct AuthContext {
 
 /// Turns [`Credentials`] into request headers, and refreshes them when the server says they
 /// are no longer good.
+///
+/// Share one per endpoint (behind an `Arc`): the Dex session, the token-file cache and the
+/// service-account token are cached inside, and concurrent refreshes share one login.
 pub(crate) struct Authenticator {
     credentials: Credentials,
-    #[allow(dead_code)]
-    ctx: AuthContext,
+    provider: Provider,
+}
+
+/// The state behind each kind of credentials.
+enum Provider {
+    /// None, bearer, cookie, kube: fixed headers built once.
+    Static(static_headers::StaticHeaders),
+    /// A token file, re-read when it changes.
+    TokenFile(token_file::TokenFile),
+    /// A Dex login through the gateway, with its cookie jar.
+    Dex(dex::DexSession),
+    /// A service-account token from the TokenRequest API.
+    ServiceAccount(token_request::TokenRequester),
 }
 
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authenticator").field("credentials", &self.credentials).finish()
+        // The credentials' own Debug redacts every secret; the provider state (cached tokens,
+        // the cookie jar) is never printed.
+        f.debug_struct("Authenticator")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
     }
 }
 
+#[allow(dead_code)] // until the HTTP layer calls it
 impl Authenticator {
     /// Builds an authenticator. No network I/O.
+    ///
+    /// Fails with [`Error::Config`] when the credentials cannot work with this context: a
+    /// bearer token or cookie that is not a valid header value, a Dex login without a
+    /// gateway URL, a service-account token without a Kubernetes client.
     pub(crate) fn new(credentials: Credentials, ctx: AuthContext) -> Result<Self> {
-        Ok(Authenticator { credentials, ctx })
+        let provider = match &credentials {
+            Credentials::None | Credentials::Kube => {
+                Provider::Static(static_headers::StaticHeaders::none())
+            }
+            Credentials::Bearer(token) => {
+                Provider::Static(static_headers::StaticHeaders::bearer(token)?)
+            }
+            Credentials::Cookie(cookie) => {
+                Provider::Static(static_headers::StaticHeaders::cookie(cookie)?)
+            }
+            Credentials::TokenFile(path) => {
+                Provider::TokenFile(token_file::TokenFile::new(path.clone()))
+            }
+            Credentials::Dex(login) => Provider::Dex(dex::DexSession::new(login.clone(), &ctx)?),
+            Credentials::ServiceAccount(spec) => Provider::ServiceAccount(
+                token_request::TokenRequester::new(spec.clone(), ctx.kube.clone())?,
+            ),
+        };
+        Ok(Authenticator {
+            credentials,
+            provider,
+        })
+    }
+
+    /// The credentials this authenticator was built from.
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// The headers to add to a request (values marked sensitive). May log in first (Dex),
     /// read a token file, or request a token.
     pub(crate) async fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>> {
-        use secrecy::ExposeSecret;
-        let mut out = Vec::new();
-        if let Credentials::Bearer(t) = &self.credentials {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                .map_err(|_| crate::Error::config("the bearer token contains characters not allowed in a header"))?;
-            v.set_sensitive(true);
-            out.push((http::header::AUTHORIZATION, v));
+        match &self.provider {
+            Provider::Static(s) => Ok(s.headers()),
+            Provider::TokenFile(t) => Ok(vec![(http::header::AUTHORIZATION, t.header().await?)]),
+            Provider::Dex(d) => Ok(d
+                .cookie_header()
+                .await?
+                .map(|v| (http::header::COOKIE, v))
+                .into_iter()
+                .collect()),
+            Provider::ServiceAccount(t) => {
+                Ok(vec![(http::header::AUTHORIZATION, t.header().await?)])
+            }
         }
-        Ok(out)
     }
 
     /// True when [`Authenticator::refresh`] can get new credentials (Dex, token file,
     /// service-account token), so a 401 is worth one more attempt.
     pub(crate) fn can_refresh(&self) -> bool {
-        false
+        !matches!(self.provider, Provider::Static(_))
     }
 
     /// Drops cached credentials and obtains new ones (logs in again, re-reads the file, …).
+    ///
+    /// Call it once after a 401 or a login response (see [`is_login_response`]), then retry
+    /// with fresh [`Authenticator::headers`]. Concurrent callers that wait while another one
+    /// logs in share that login. A no-op for credentials that cannot be refreshed.
+    /// Prefer [`Authenticator::refresh_after`], which also skips a refresh that another
+    /// request already made.
     pub(crate) async fn refresh(&self) -> Result<()> {
-        Ok(())
+        match &self.provider {
+            Provider::Static(_) => Ok(()),
+            Provider::TokenFile(t) => t.refresh().await,
+            Provider::Dex(d) => d.refresh().await,
+            Provider::ServiceAccount(t) => t.refresh().await,
+        }
     }
+
+    /// Like [`Authenticator::refresh`], but only when the current credentials are still the
+    /// ones `used` (the headers of the attempt that was refused). When another request
+    /// refreshed them meanwhile, this returns at once and the retry uses the new ones: N
+    /// requests refused with one expired session cause one Dex login, not N.
+    pub(crate) async fn refresh_after(&self, used: &[(HeaderName, HeaderValue)]) -> Result<()> {
+        let find = |name: &HeaderName| used.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        match &self.provider {
+            Provider::Static(_) => Ok(()),
+            // Re-reading a file is cheap; no need to compare.
+            Provider::TokenFile(t) => t.refresh().await,
+            Provider::Dex(d) => d.refresh_if_current(find(&http::header::COOKIE)).await,
+            Provider::ServiceAccount(t) => {
+                t.refresh_if_current(find(&http::header::AUTHORIZATION))
+                    .await
+            }
+        }
+    }
+}
+
+/// An [`Error::Auth`].
+fn auth_error(message: impl Into<String>, source: Option<BoxError>) -> Error {
+    Error::Auth {
+        message: message.into(),
+        source,
+    }
+}
+
+/// A header value marked sensitive (never printed by `http`'s `Debug`), or `None` when the
+/// value holds characters a header cannot carry. Callers build the error: it must name what
+/// was wrong, never the value.
+fn sensitive_value(value: &str) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
