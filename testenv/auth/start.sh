@@ -21,7 +21,7 @@ max_seconds="${KF_TESTENV_MAX_SECONDS:-7200}"
 mkdir -p "$run/pids" "$run/logs" "$run/auth"
 chmod 700 "$run/auth"
 
-bin="$("$here/build.sh" | tail -n 1)"
+bin="$("$here/build.sh")"
 for b in dex oauth2-proxy; do
     if [[ ! -x "$bin/$b" ]]; then
         echo "auth: $bin/$b is missing (build.sh failed?)" >&2
