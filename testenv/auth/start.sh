@@ -18,6 +18,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Upper bound on the servers' life time, whatever happens to the caller.
 max_seconds="${KF_TESTENV_MAX_SECONDS:-7200}"
 
+for tool in python3 curl timeout; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "auth: $tool is needed" >&2
+        exit 1
+    fi
+done
+
 mkdir -p "$run/pids" "$run/logs" "$run/auth"
 chmod 700 "$run/auth"
 

@@ -212,7 +212,7 @@ fn query_value(url: &Url, key: &str) -> Option<String> {
 
 fn json(body: &str) -> Result<Value> {
     serde_json::from_str(body)
-        .with_context(|| format!("echo upstream did not answer JSON: {body:.200}"))
+        .with_context(|| format!("expected a JSON body, got: {body:.200}"))
 }
 
 fn has_session_cookie(jar: &Jar, env: &GatewayEnv) -> bool {
@@ -278,6 +278,35 @@ async fn unauthenticated_api_routes_get_401() -> Result<()> {
             "GET {path} must not redirect"
         );
     }
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the real servers started by scripts/test"]
+async fn dex_is_reachable_through_the_gateway_without_login() -> Result<()> {
+    let env = GatewayEnv::from_env();
+    let client = client(Arc::new(Jar::default()))?;
+    let url = env.gateway("/dex/.well-known/openid-configuration");
+    let response = client.get(url.clone()).send().await?;
+    ensure!(
+        response.status() == StatusCode::OK,
+        "GET {url} answered {}",
+        response.status()
+    );
+    let discovery = json(&response.text().await?)?;
+    let issuer = env.dex_url.as_str().trim_end_matches('/');
+    ensure!(
+        discovery["issuer"] == issuer,
+        "issuer {} instead of {issuer}",
+        discovery["issuer"]
+    );
+    let methods = &discovery["code_challenge_methods_supported"];
+    ensure!(
+        methods
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x == "S256")),
+        "Dex does not announce PKCE S256: {methods}"
+    );
     Ok(())
 }
 
