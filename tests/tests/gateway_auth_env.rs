@@ -211,8 +211,7 @@ fn query_value(url: &Url, key: &str) -> Option<String> {
 }
 
 fn json(body: &str) -> Result<Value> {
-    serde_json::from_str(body)
-        .with_context(|| format!("expected a JSON body, got: {body:.200}"))
+    serde_json::from_str(body).with_context(|| format!("expected a JSON body, got: {body:.200}"))
 }
 
 fn has_session_cookie(jar: &Jar, env: &GatewayEnv) -> bool {
