@@ -1,1 +1,2 @@
 //! Test support for kubeflow-rs: connects to the real servers that `scripts/test` starts.
+pub mod gateway;
