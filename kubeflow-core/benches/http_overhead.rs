@@ -93,7 +93,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("kubeflow_sdk", |b| {
         b.to_async(&s.rt).iter(|| async {
-            let v: serde_json::Value = s.sdk.get("apis/v2beta1/healthz").send_json().await.expect("send");
+            let v: serde_json::Value = s
+                .sdk
+                .get("apis/v2beta1/healthz")
+                .send_json()
+                .await
+                .expect("send");
             std::hint::black_box(v);
         })
     });
@@ -121,14 +126,34 @@ fn latency_report() {
     let (mut plain_total, mut sdk_total) = (Duration::ZERO, Duration::ZERO);
     s.rt.block_on(async {
         for _ in 0..200 {
-            let _ = s.plain.get(&s.url).send().await.expect("warm").bytes().await;
-            let _: serde_json::Value = s.sdk.get("apis/v2beta1/healthz").send_json().await.expect("warm");
+            let _ = s
+                .plain
+                .get(&s.url)
+                .send()
+                .await
+                .expect("warm")
+                .bytes()
+                .await;
+            let _: serde_json::Value = s
+                .sdk
+                .get("apis/v2beta1/healthz")
+                .send_json()
+                .await
+                .expect("warm");
         }
         for round in 0..10 {
             let t = Instant::now();
             for _ in 0..N / 10 {
                 let t0 = Instant::now();
-                let body = s.plain.get(&s.url).send().await.expect("send").bytes().await.expect("body");
+                let body = s
+                    .plain
+                    .get(&s.url)
+                    .send()
+                    .await
+                    .expect("send")
+                    .bytes()
+                    .await
+                    .expect("body");
                 let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
                 std::hint::black_box(v);
                 plain.push(t0.elapsed());
@@ -137,7 +162,12 @@ fn latency_report() {
             let t = Instant::now();
             for _ in 0..N / 10 {
                 let t0 = Instant::now();
-                let v: serde_json::Value = s.sdk.get("apis/v2beta1/healthz").send_json().await.expect("send");
+                let v: serde_json::Value = s
+                    .sdk
+                    .get("apis/v2beta1/healthz")
+                    .send_json()
+                    .await
+                    .expect("send");
                 std::hint::black_box(v);
                 sdk.push(t0.elapsed());
             }

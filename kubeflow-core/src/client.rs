@@ -117,22 +117,29 @@ impl KubeflowClientBuilder {
         let cfg_for_builder = config.clone();
         let ctx = AuthContext {
             base_url,
-            client_builder: Arc::new(move || build_reqwest(&cfg_for_builder).unwrap_or_else(|_| reqwest::Client::builder())),
+            client_builder: Arc::new(move || {
+                build_reqwest(&cfg_for_builder).unwrap_or_else(|_| reqwest::Client::builder())
+            }),
             kube: kube.clone(),
         };
         let auth = Arc::new(Authenticator::new(config.credentials.clone(), ctx)?);
         let headers = config_headers(&config.headers)?;
         let forward = match (&config.endpoint, &kube) {
-            (Endpoint::PortForward { namespace, service, port }, Some(k)) => {
-                Some(Arc::new(Forward {
-                    client: http.clone(),
-                    kube: k.clone(),
-                    namespace: namespace.clone(),
-                    service: service.clone(),
-                    port: *port,
-                    state: tokio::sync::OnceCell::new(),
-                }))
-            }
+            (
+                Endpoint::PortForward {
+                    namespace,
+                    service,
+                    port,
+                },
+                Some(k),
+            ) => Some(Arc::new(Forward {
+                client: http.clone(),
+                kube: k.clone(),
+                namespace: namespace.clone(),
+                service: service.clone(),
+                port: *port,
+                state: tokio::sync::OnceCell::new(),
+            })),
             _ => None,
         };
         Ok(KubeflowClient {
@@ -200,11 +207,17 @@ impl KubeflowClient {
                 port,
             } => Transport::Kube {
                 client: self.kube_client()?,
-                base_path: format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/"),
+                base_path: format!(
+                    "/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/"
+                ),
             },
             Endpoint::PortForward { .. } => match &inner.forward {
                 Some(f) => Transport::Forward(f.clone()),
-                None => return Err(Error::config("the port-forward endpoint has no Kubernetes client")),
+                None => {
+                    return Err(Error::config(
+                        "the port-forward endpoint has no Kubernetes client",
+                    ));
+                }
             },
         };
         Ok(HttpClient::from_parts(
@@ -215,6 +228,20 @@ impl KubeflowClient {
             inner.headers.clone(),
             inner.config.endpoint.is_gateway(),
         ))
+    }
+
+    /// Authenticates now — logs in through Dex, reads the token file, or requests a
+    /// service-account token — so that wrong credentials fail early with a clear error.
+    /// Constructors never do this; the first request otherwise does it on demand.
+    ///
+    /// # Errors
+    /// [`Error::Auth`] when the login or token fails, [`Error::Config`] for unusable settings.
+    pub async fn authenticate(&self) -> Result<()> {
+        if self.inner.auth.can_refresh() {
+            self.inner.auth.refresh().await
+        } else {
+            self.inner.auth.headers().await.map(|_| ())
+        }
     }
 
     /// The Kubernetes client, or an error saying that none is configured.

@@ -298,7 +298,13 @@ impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// Parses an error body. Never fails: a body we do not recognise is kept as text.
-    pub fn from_body(status: u16, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Self {
+    pub fn from_body(
+        status: u16,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Self {
         let snippet = snippet(body);
         let mut err = ApiError {
             status,
@@ -327,10 +333,14 @@ impl ApiError {
                 } else if map.contains_key("error_message") || map.contains_key("error_details") {
                     err.format = ErrorFormat::KfpUpload;
                     err.message = s("error_message").unwrap_or_default();
-                    if let Some(d) = s("error_details").filter(|d| !d.is_empty() && *d != err.message) {
+                    if let Some(d) =
+                        s("error_details").filter(|d| !d.is_empty() && *d != err.message)
+                    {
                         err.details.push(Value::String(d));
                     }
-                } else if map.contains_key("message") && (map.contains_key("code") || map.contains_key("details")) {
+                } else if map.contains_key("message")
+                    && (map.contains_key("code") || map.contains_key("details"))
+                {
                     err.format = ErrorFormat::RpcStatus;
                     err.message = s("message").unwrap_or_default();
                     err.code = map.get("code").and_then(Value::as_i64);
@@ -374,7 +384,8 @@ impl ApiError {
                 let looks_html = content_type.is_some_and(|c| c.contains("html"))
                     || text.trim_start().starts_with('<');
                 err.message = if looks_html {
-                    html_title(&text).unwrap_or_else(|| "the server answered with an HTML page".to_owned())
+                    html_title(&text)
+                        .unwrap_or_else(|| "the server answered with an HTML page".to_owned())
                 } else {
                     text.trim().chars().take(SNIPPET_LEN).collect()
                 };
@@ -452,7 +463,13 @@ mod tests {
     use super::*;
 
     fn parse(status: u16, body: &str) -> ApiError {
-        ApiError::from_body(status, "GET", "/x", Some("application/json"), body.as_bytes())
+        ApiError::from_body(
+            status,
+            "GET",
+            "/x",
+            Some("application/json"),
+            body.as_bytes(),
+        )
     }
 
     #[test]
@@ -465,7 +482,10 @@ mod tests {
         assert_eq!(e.code, Some(5));
         assert_eq!(e.message, "Failed to get pipeline: ResourceNotFoundError");
         assert_eq!(e.details.len(), 1);
-        assert_eq!(e.to_string(), "GET /x: HTTP 404: Failed to get pipeline: ResourceNotFoundError");
+        assert_eq!(
+            e.to_string(),
+            "GET /x: HTTP 404: Failed to get pipeline: ResourceNotFoundError"
+        );
     }
 
     #[test]
@@ -476,7 +496,12 @@ mod tests {
         );
         assert_eq!(e.format, ErrorFormat::KfpUpload);
         assert_eq!(e.message, "Failed to upload pipeline");
-        assert_eq!(e.details, vec![Value::String("Failed to upload pipeline: file too large".into())]);
+        assert_eq!(
+            e.details,
+            vec![Value::String(
+                "Failed to upload pipeline: file too large".into()
+            )]
+        );
     }
 
     #[test]
@@ -505,12 +530,18 @@ mod tests {
         assert_eq!(e.format, ErrorFormat::KubernetesStatus);
         assert_eq!(e.reason.as_deref(), Some("AlreadyExists"));
         assert_eq!(e.code, Some(409));
-        assert!(e.to_string().contains("AlreadyExists: experiments.kubeflow.org"));
+        assert!(
+            e.to_string()
+                .contains("AlreadyExists: experiments.kubeflow.org")
+        );
     }
 
     #[test]
     fn crud_web_app() {
-        let e = parse(403, r#"{"success":false,"log":"User is not authorized","status":403,"user":"a@b"}"#);
+        let e = parse(
+            403,
+            r#"{"success":false,"log":"User is not authorized","status":403,"user":"a@b"}"#,
+        );
         assert_eq!(e.format, ErrorFormat::CrudWebApp);
         assert_eq!(e.message, "User is not authorized");
     }
@@ -525,7 +556,10 @@ mod tests {
             b"<html><head><title>502 Bad Gateway</title></head></html>",
         );
         assert_eq!(e.format, ErrorFormat::Text);
-        assert_eq!(e.message, "the server answered with an HTML page titled \"502 Bad Gateway\"");
+        assert_eq!(
+            e.message,
+            "the server answered with an HTML page titled \"502 Bad Gateway\""
+        );
         let e = ApiError::from_body(503, "GET", "/p", None, b"upstream connect error\n");
         assert_eq!(e.message, "upstream connect error");
         let e = ApiError::from_body(500, "GET", "/p", None, b"");
@@ -551,8 +585,13 @@ mod tests {
         struct Inner {
             run_id: String,
         }
-        let err = decode_json::<Outer>("GET", "/apis/v2beta1/runs", 200, br#"{"runs":[{"run_id":"a"},{"run_id":5}]}"#)
-            .unwrap_err();
+        let err = decode_json::<Outer>(
+            "GET",
+            "/apis/v2beta1/runs",
+            200,
+            br#"{"runs":[{"run_id":"a"},{"run_id":5}]}"#,
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("runs[1].run_id"), "{text}");
         assert!(text.contains("body starts with"), "{text}");

@@ -24,7 +24,12 @@ pub struct PortForward;
 pub struct PortForwardHandle;
 impl PortForward {
     #[doc(hidden)]
-    pub fn to_service(_c: kube::Client, namespace: &str, service: &str, _p: u16) -> PortForwardStart {
+    pub fn to_service(
+        _c: kube::Client,
+        namespace: &str,
+        service: &str,
+        _p: u16,
+    ) -> PortForwardStart {
         PortForwardStart(namespace.to_owned(), service.to_owned())
     }
 }
@@ -34,7 +39,10 @@ pub struct PortForwardStart(String, String);
 impl PortForwardStart {
     #[doc(hidden)]
     pub async fn start(self) -> Result<PortForwardHandle, Error> {
-        Err(Error::NoSelector { namespace: self.0, service: self.1 })
+        Err(Error::NoSelector {
+            namespace: self.0,
+            service: self.1,
+        })
     }
 }
 impl PortForwardHandle {

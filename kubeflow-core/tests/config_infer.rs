@@ -9,7 +9,10 @@ use kubeflow_core::config::ConfigLoader;
 use kubeflow_core::{Credentials, Endpoint, Error};
 
 fn loader(vars: &[(&str, &str)], home: &Path) -> ConfigLoader {
-    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     ConfigLoader::new()
         .env_lookup(move |k| map.get(k).cloned())
         .home_dir(home)
@@ -47,7 +50,10 @@ async fn nothing_configured_lists_every_source() {
     assert_eq!(sources, ["environment", "in-cluster", "kubeconfig"]);
     let text = err.to_string();
     assert!(text.contains("KUBEFLOW_ENDPOINT"), "{text}");
-    assert!(text.contains("KUBERNETES_SERVICE_HOST is not set"), "{text}");
+    assert!(
+        text.contains("KUBERNETES_SERVICE_HOST is not set"),
+        "{text}"
+    );
     assert!(text.contains(".kube/config does not exist"), "{text}");
 }
 
@@ -70,7 +76,10 @@ async fn environment_endpoint_and_credentials() {
     .load()
     .await
     .expect("config");
-    assert_eq!(c.endpoint, Endpoint::gateway("http://localhost:8080").expect("url"));
+    assert_eq!(
+        c.endpoint,
+        Endpoint::gateway("http://localhost:8080").expect("url")
+    );
     assert_eq!(c.namespace.as_deref(), Some("kubeflow-user-example-com"));
     assert!(matches!(&c.credentials, Credentials::Dex(d) if d.username == "user@example.com"));
     assert_eq!(c.timeouts.operation, Duration::from_secs(90));
@@ -86,7 +95,11 @@ async fn environment_endpoint_and_credentials() {
 async fn explicit_settings_win_over_the_environment() {
     let home = tempfile::tempdir().expect("tmp");
     let c = loader(
-        &[("KUBEFLOW_ENDPOINT", "http://env:8080"), ("KUBEFLOW_TOKEN", "t"), ("KUBEFLOW_NAMESPACE", "env-ns")],
+        &[
+            ("KUBEFLOW_ENDPOINT", "http://env:8080"),
+            ("KUBEFLOW_TOKEN", "t"),
+            ("KUBEFLOW_NAMESPACE", "env-ns"),
+        ],
         home.path(),
     )
     .endpoint(Endpoint::direct("http://explicit:8888").expect("url"))
@@ -95,7 +108,10 @@ async fn explicit_settings_win_over_the_environment() {
     .load()
     .await
     .expect("config");
-    assert_eq!(c.endpoint, Endpoint::direct("http://explicit:8888").expect("url"));
+    assert_eq!(
+        c.endpoint,
+        Endpoint::direct("http://explicit:8888").expect("url")
+    );
     assert!(matches!(c.credentials, Credentials::Cookie(_)));
     assert_eq!(c.namespace.as_deref(), Some("explicit-ns"));
     assert_eq!(c.source, "explicit");
@@ -110,16 +126,40 @@ async fn credential_precedence_in_the_environment() {
         v.extend(extra);
         loader(&v, home.path())
     };
-    let c = case(vec![("KUBEFLOW_TOKEN", "t"), ("KUBEFLOW_COOKIE", "c=1")]).load().await.expect("cfg");
+    let c = case(vec![("KUBEFLOW_TOKEN", "t"), ("KUBEFLOW_COOKIE", "c=1")])
+        .load()
+        .await
+        .expect("cfg");
     assert!(matches!(c.credentials, Credentials::Bearer(_)));
-    let c = case(vec![("KUBEFLOW_TOKEN_FILE", "/tmp/tok"), ("KUBEFLOW_COOKIE", "c=1")]).load().await.expect("cfg");
+    let c = case(vec![
+        ("KUBEFLOW_TOKEN_FILE", "/tmp/tok"),
+        ("KUBEFLOW_COOKIE", "c=1"),
+    ])
+    .load()
+    .await
+    .expect("cfg");
     assert!(matches!(&c.credentials, Credentials::TokenFile(p) if p == Path::new("/tmp/tok")));
-    let c = case(vec![("KUBEFLOW_COOKIE", "c=1"), ("KF_PIPELINES_SA_TOKEN_PATH", "/x")]).load().await.expect("cfg");
+    let c = case(vec![
+        ("KUBEFLOW_COOKIE", "c=1"),
+        ("KF_PIPELINES_SA_TOKEN_PATH", "/x"),
+    ])
+    .load()
+    .await
+    .expect("cfg");
     assert!(matches!(c.credentials, Credentials::Cookie(_)));
-    let c = case(vec![("KF_PIPELINES_SA_TOKEN_PATH", "/sa/token")]).load().await.expect("cfg");
+    let c = case(vec![("KF_PIPELINES_SA_TOKEN_PATH", "/sa/token")])
+        .load()
+        .await
+        .expect("cfg");
     assert!(matches!(&c.credentials, Credentials::TokenFile(p) if p == Path::new("/sa/token")));
-    let err = case(vec![("KUBEFLOW_USERNAME", "u")]).load().await.expect_err("half a login");
-    assert!(err.to_string().contains("KUBEFLOW_PASSWORD is not"), "{err}");
+    let err = case(vec![("KUBEFLOW_USERNAME", "u")])
+        .load()
+        .await
+        .expect_err("half a login");
+    assert!(
+        err.to_string().contains("KUBEFLOW_PASSWORD is not"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -130,7 +170,11 @@ async fn malformed_variables_name_themselves() {
         ("KUBEFLOW_ENDPOINT", "kube-proxy://kubeflow", "missing `/`"),
         ("KUBEFLOW_TIMEOUT", "soon", "KUBEFLOW_TIMEOUT=`soon`"),
         ("KUBEFLOW_MAX_ATTEMPTS", "0", "KUBEFLOW_MAX_ATTEMPTS"),
-        ("KUBEFLOW_INSECURE_SKIP_TLS_VERIFY", "maybe", "true or false"),
+        (
+            "KUBEFLOW_INSECURE_SKIP_TLS_VERIFY",
+            "maybe",
+            "true or false",
+        ),
         ("KUBEFLOW_HEADERS", "no colon here", "has no `:`"),
     ] {
         let mut vars = vec![(k, v)];
@@ -152,10 +196,14 @@ async fn endpoint_forms() {
         Endpoint::parse("port-forward://istio-system/istio-ingressgateway:80").expect("parse"),
         Endpoint::PortForward { port: 80, .. }
     ));
-    assert!(matches!(Endpoint::parse("direct+http://ml-pipeline.kubeflow:8888").expect("parse"), Endpoint::Direct(_)));
+    assert!(matches!(
+        Endpoint::parse("direct+http://ml-pipeline.kubeflow:8888").expect("parse"),
+        Endpoint::Direct(_)
+    ));
     assert!(Endpoint::parse("port-forward://a/b:http").is_err());
     // Base URLs keep their path prefix.
-    let Endpoint::Gateway(u) = Endpoint::gateway("https://kf.example.com/base").expect("url") else {
+    let Endpoint::Gateway(u) = Endpoint::gateway("https://kf.example.com/base").expect("url")
+    else {
         panic!("gateway")
     };
     assert_eq!(u.as_str(), "https://kf.example.com/base/");
@@ -171,15 +219,24 @@ async fn kfp_context_file_gives_namespace_and_cookie() {
         r#"{"namespace": "from-context", "client_authentication_cookie": "authservice_session=abc", "client_authentication_header_name": "", "client_authentication_header_value": ""}"#,
     )
     .expect("write");
-    let c = loader(&[("KUBEFLOW_ENDPOINT", "http://gw")], home.path()).load().await.expect("cfg");
+    let c = loader(&[("KUBEFLOW_ENDPOINT", "http://gw")], home.path())
+        .load()
+        .await
+        .expect("cfg");
     assert_eq!(c.namespace.as_deref(), Some("from-context"));
     assert!(matches!(c.credentials, Credentials::Cookie(_)));
     assert!(c.headers.is_empty());
 
     std::fs::write(dir.join("context.json"), r#"{"namespace": 5}"#).expect("write");
-    let err = loader(&[("KUBEFLOW_ENDPOINT", "http://gw")], home.path()).load().await.expect_err("bad file");
+    let err = loader(&[("KUBEFLOW_ENDPOINT", "http://gw")], home.path())
+        .load()
+        .await
+        .expect_err("bad file");
     let text = err.to_string();
-    assert!(text.contains("context.json") && text.contains("namespace"), "{text}");
+    assert!(
+        text.contains("context.json") && text.contains("namespace"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +246,11 @@ async fn in_cluster_gives_the_kfp_service() {
     std::fs::create_dir_all(&sa).expect("mkdir");
     std::fs::write(sa.join("token"), "x").expect("token");
     std::fs::write(sa.join("namespace"), "team-in-cluster\n").expect("ns");
-    let map: HashMap<String, String> = [("KUBERNETES_SERVICE_HOST".to_string(), "10.0.0.1".to_string())].into();
+    let map: HashMap<String, String> = [(
+        "KUBERNETES_SERVICE_HOST".to_string(),
+        "10.0.0.1".to_string(),
+    )]
+    .into();
     let c = ConfigLoader::new()
         .env_lookup(move |k| map.get(k).cloned())
         .home_dir(home.path())
@@ -199,7 +260,10 @@ async fn in_cluster_gives_the_kfp_service() {
         .await;
     let c = c.expect("in-cluster config");
     assert_eq!(c.namespace.as_deref(), Some("team-in-cluster"));
-    assert_eq!(c.endpoint, Endpoint::kfp_in_cluster("kubeflow").expect("url"));
+    assert_eq!(
+        c.endpoint,
+        Endpoint::kfp_in_cluster("kubeflow").expect("url")
+    );
     assert!(c.source.starts_with("in-cluster"), "{}", c.source);
 }
 
@@ -216,9 +280,12 @@ async fn kubeconfig_gives_the_kube_proxy() {
     assert!(c.source.contains("kubeconfig"));
     // KUBECONFIG naming a missing file is reported as such.
     let missing = home.path().join("nope");
-    let err = loader(&[("KUBECONFIG", missing.to_str().unwrap_or("x"))], home.path())
-        .load()
-        .await
-        .expect_err("missing kubeconfig");
+    let err = loader(
+        &[("KUBECONFIG", missing.to_str().unwrap_or("x"))],
+        home.path(),
+    )
+    .load()
+    .await
+    .expect_err("missing kubeconfig");
     assert!(err.to_string().contains("names no existing file"), "{err}");
 }

@@ -25,7 +25,8 @@ fn direct(server: &MockServer) -> KubeflowConfig {
 async fn catch_all(server: &MockServer) {
     Mock::given(wiremock::matchers::any())
         .respond_with(|req: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected request: {} {}", req.method, req.url))
+            ResponseTemplate::new(599)
+                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
         })
         .with_priority(u8::MAX)
         .mount(server)
@@ -51,13 +52,26 @@ async fn gateway_prefix_direct_and_user_agent() {
         .await;
     catch_all(&server).await;
 
-    let gw = KubeflowConfig::new(Endpoint::gateway(&server.uri()).expect("url")).header("x-team", "ml");
+    let gw =
+        KubeflowConfig::new(Endpoint::gateway(&server.uri()).expect("url")).header("x-team", "ml");
     let kf = KubeflowClient::new(gw).expect("client");
-    let v: Value = kf.service("pipeline").expect("svc").get("/apis/v2beta1/healthz").send_json().await.expect("healthz");
+    let v: Value = kf
+        .service("pipeline")
+        .expect("svc")
+        .get("/apis/v2beta1/healthz")
+        .send_json()
+        .await
+        .expect("healthz");
     assert_eq!(v["multi_user"], true);
 
     let kf = KubeflowClient::new(direct(&server)).expect("client");
-    let v: Value = kf.service("pipeline").expect("svc").get("apis/v2beta1/healthz").send_json().await.expect("healthz");
+    let v: Value = kf
+        .service("pipeline")
+        .expect("svc")
+        .get("apis/v2beta1/healthz")
+        .send_json()
+        .await
+        .expect("healthz");
     assert_eq!(v["multi_user"], false);
 }
 
@@ -110,20 +124,42 @@ async fn idempotent_requests_are_retried_and_post_is_not() {
         .await;
     Mock::given(method("POST"))
         .and(path("/create"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"code": 14, "message": "unavailable"})))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"code": 14, "message": "unavailable"})),
+        )
         .mount(&server)
         .await;
     catch_all(&server).await;
-    let http = KubeflowClient::new(direct(&server)).expect("client").service("").expect("svc");
-    let resp = http.get("flaky").send().await.expect("third attempt succeeds");
+    let http = KubeflowClient::new(direct(&server))
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let resp = http
+        .get("flaky")
+        .send()
+        .await
+        .expect("third attempt succeeds");
     assert_eq!(resp.attempts, 3);
     assert_eq!(resp.text(), "ok");
 
-    let err = http.post("create").json(&json!({})).send().await.expect_err("POST is not retried");
+    let err = http
+        .post("create")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_err("POST is not retried");
     assert_eq!(err.status(), Some(503));
-    assert_eq!(err.api_error().map(|e| e.message.as_str()), Some("unavailable"));
+    assert_eq!(
+        err.api_error().map(|e| e.message.as_str()),
+        Some("unavailable")
+    );
     // `.idempotent(true)` opts a POST in.
-    let err = http.post("create").idempotent(true).send().await.expect_err("still 503");
+    let err = http
+        .post("create")
+        .idempotent(true)
+        .send()
+        .await
+        .expect_err("still 503");
     assert_eq!(err.status(), Some(503));
     // 1 (first POST) + 3 (idempotent POST) requests reached /create; the mock expects 1 only
     // for plain POSTs, so count them by hand.
@@ -141,11 +177,17 @@ async fn idempotent_requests_are_retried_and_post_is_not() {
 async fn gives_up_after_max_attempts() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html><title>502 Bad Gateway</title></html>"))
+        .respond_with(
+            ResponseTemplate::new(502)
+                .set_body_string("<html><title>502 Bad Gateway</title></html>"),
+        )
         .expect(3)
         .mount(&server)
         .await;
-    let http = KubeflowClient::new(direct(&server)).expect("client").service("").expect("svc");
+    let http = KubeflowClient::new(direct(&server))
+        .expect("client")
+        .service("")
+        .expect("svc");
     let err = http.get("x").send().await.expect_err("gives up");
     let api = err.api_error().expect("api error");
     assert_eq!(api.status, 502);
@@ -175,8 +217,15 @@ async fn retry_after_is_honoured() {
                 .with_max_backoff(Duration::from_secs(30)),
         )
         .operation_timeout(Duration::from_secs(5));
-    let http = KubeflowClient::new(cfg).expect("client").service("").expect("svc");
-    let resp = http.get("x").send().await.expect("retried after Retry-After");
+    let http = KubeflowClient::new(cfg)
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let resp = http
+        .get("x")
+        .send()
+        .await
+        .expect("retried after Retry-After");
     assert_eq!(resp.attempts, 2);
 }
 
@@ -184,11 +233,16 @@ async fn retry_after_is_honoured() {
 async fn client_errors_are_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"code": 5, "message": "not found"})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"code": 5, "message": "not found"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let http = KubeflowClient::new(direct(&server)).expect("client").service("").expect("svc");
+    let http = KubeflowClient::new(direct(&server))
+        .expect("client")
+        .service("")
+        .expect("svc");
     let err = http.get("x").send().await.expect_err("404");
     assert!(err.is_not_found());
 }
@@ -200,11 +254,24 @@ async fn connect_errors_are_retried_then_reported() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let cfg = KubeflowConfig::new(Endpoint::direct(&format!("http://127.0.0.1:{port}")).expect("url")).retry(fast_retry());
-    let http = KubeflowClient::new(cfg).expect("client").service("").expect("svc");
-    let err = http.get("apis/v2beta1/runs?x=secret-query").send().await.expect_err("refused");
+    let cfg =
+        KubeflowConfig::new(Endpoint::direct(&format!("http://127.0.0.1:{port}")).expect("url"))
+            .retry(fast_retry());
+    let http = KubeflowClient::new(cfg)
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let err = http
+        .get("apis/v2beta1/runs?x=secret-query")
+        .send()
+        .await
+        .expect_err("refused");
     match &err {
-        Error::Transport { attempts_text, path, .. } => {
+        Error::Transport {
+            attempts_text,
+            path,
+            ..
+        } => {
             assert_eq!(attempts_text, " (after 3 attempts)");
             assert!(!path.contains('?'));
         }
@@ -224,13 +291,19 @@ async fn attempt_and_operation_timeouts() {
         t.attempt = Duration::from_millis(200);
         t
     });
-    let http = KubeflowClient::new(cfg).expect("client").service("").expect("svc");
+    let http = KubeflowClient::new(cfg)
+        .expect("client")
+        .service("")
+        .expect("svc");
     match http.get("slow").send().await {
         Err(Error::Timeout { kind, .. }) => assert_eq!(kind, TimeoutKind::Attempt),
         other => panic!("expected an attempt timeout, got {other:?}"),
     }
     let cfg = direct(&server).operation_timeout(Duration::from_millis(300));
-    let http = KubeflowClient::new(cfg).expect("client").service("").expect("svc");
+    let http = KubeflowClient::new(cfg)
+        .expect("client")
+        .service("")
+        .expect("svc");
     match http.get("slow").send().await {
         Err(Error::Timeout { kind, .. }) => assert_eq!(kind, TimeoutKind::Operation),
         other => panic!("expected an operation timeout, got {other:?}"),
@@ -241,7 +314,10 @@ async fn attempt_and_operation_timeouts() {
 async fn gateway_login_page_and_redirect_become_not_authenticated() {
     let server = MockServer::start().await;
     Mock::given(path("/pipeline/apis/v2beta1/runs"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "/dex/auth?client_id=kubeflow-oidc-authservice&state=x"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            "/dex/auth?client_id=kubeflow-oidc-authservice&state=x",
+        ))
         .mount(&server)
         .await;
     Mock::given(path("/jupyter/api/namespaces"))
@@ -254,11 +330,23 @@ async fn gateway_login_page_and_redirect_become_not_authenticated() {
         .await;
     let gw = KubeflowConfig::new(Endpoint::gateway(&server.uri()).expect("url"));
     let kf = KubeflowClient::new(gw).expect("client");
-    for (svc, p) in [("pipeline", "apis/v2beta1/runs"), ("jupyter", "api/namespaces")] {
-        let err = kf.service(svc).expect("svc").get(p).send().await.expect_err("login wanted");
+    for (svc, p) in [
+        ("pipeline", "apis/v2beta1/runs"),
+        ("jupyter", "api/namespaces"),
+    ] {
+        let err = kf
+            .service(svc)
+            .expect("svc")
+            .get(p)
+            .send()
+            .await
+            .expect_err("login wanted");
         assert!(matches!(err, Error::NotAuthenticated { .. }), "{err:?}");
         let text = err.to_string();
-        assert!(text.starts_with("not authenticated to the Kubeflow gateway"), "{text}");
+        assert!(
+            text.starts_with("not authenticated to the Kubeflow gateway"),
+            "{text}"
+        );
     }
 }
 
@@ -279,10 +367,19 @@ async fn decode_errors_name_the_json_path() {
     struct Run {
         run_id: String,
     }
-    let http = KubeflowClient::new(direct(&server)).expect("client").service("").expect("svc");
-    let err = http.get("apis/v2beta1/runs").send_json::<Runs>().await.expect_err("bad type");
+    let http = KubeflowClient::new(direct(&server))
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let err = http
+        .get("apis/v2beta1/runs")
+        .send_json::<Runs>()
+        .await
+        .expect_err("bad type");
     match err {
-        Error::Decode { json_path, snippet, .. } => {
+        Error::Decode {
+            json_path, snippet, ..
+        } => {
             assert_eq!(json_path, "runs[0].run_id");
             assert!(snippet.contains("run_id"));
         }
@@ -294,7 +391,9 @@ async fn decode_errors_name_the_json_path() {
 async fn kube_proxy_endpoint_goes_through_the_api_server() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v1/namespaces/kubeflow/services/ml-pipeline:http/proxy/apis/v2beta1/healthz"))
+        .and(path(
+            "/api/v1/namespaces/kubeflow/services/ml-pipeline:http/proxy/apis/v2beta1/healthz",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"multi_user": true})))
         .expect(1)
         .mount(&server)
@@ -305,13 +404,90 @@ async fn kube_proxy_endpoint_goes_through_the_api_server() {
         .credentials(Credentials::Kube)
         .kube_config(kube_config);
     let kf = KubeflowClient::new(cfg).expect("client");
-    let v: Value = kf.service("pipeline").expect("svc").get("apis/v2beta1/healthz").send_json().await.expect("healthz");
+    let v: Value = kf
+        .service("pipeline")
+        .expect("svc")
+        .get("apis/v2beta1/healthz")
+        .send_json()
+        .await
+        .expect("healthz");
     assert_eq!(v["multi_user"], true);
 }
 
 #[tokio::test]
 async fn endpoints_needing_kubernetes_say_so() {
-    let err = KubeflowClient::new(KubeflowConfig::new(Endpoint::kfp_kube_proxy("kubeflow"))).expect_err("no kube");
-    assert!(err.to_string().contains("no Kubernetes configuration"), "{err}");
+    let err = KubeflowClient::new(KubeflowConfig::new(Endpoint::kfp_kube_proxy("kubeflow")))
+        .expect_err("no kube");
+    assert!(
+        err.to_string().contains("no Kubernetes configuration"),
+        "{err}"
+    );
 }
 
+#[tokio::test]
+async fn one_reauthentication_on_401_for_refreshable_credentials() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "old-token\n").expect("write");
+    let server = MockServer::start().await;
+    // The server rotates the token (as the kubelet does) and refuses the old one.
+    let rotate_to = token.clone();
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer old-token"))
+        .respond_with(move |_: &Request| {
+            let _ = std::fs::write(&rotate_to, "new-token-longer\n");
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"code": 16, "message": "token expired"}))
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer new-token-longer"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let cfg = direct(&server).credentials(Credentials::token_file(&token));
+    let http = KubeflowClient::new(cfg)
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let resp = http.get("x").send().await.expect("re-read token accepted");
+    assert_eq!(resp.text(), "ok");
+    assert_eq!(resp.attempts, 1, "a re-authentication is not a retry");
+}
+
+#[tokio::test]
+async fn a_second_401_is_returned_and_static_tokens_are_not_refreshed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "never-good").expect("write");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"code": 16, "message": "Unauthenticated"})),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    // Token file: refreshed once, then the 401 is returned (2 requests).
+    let http = KubeflowClient::new(direct(&server).credentials(Credentials::token_file(&token)))
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let err = http.get("x").send().await.expect_err("still 401");
+    assert_eq!(err.status(), Some(401));
+    // A static bearer token cannot be refreshed: one request.
+    let http = KubeflowClient::new(direct(&server).credentials(Credentials::bearer("static")))
+        .expect("client")
+        .service("")
+        .expect("svc");
+    let err = http.get("x").send().await.expect_err("401");
+    assert_eq!(
+        err.api_error().map(|e| e.message.as_str()),
+        Some("Unauthenticated")
+    );
+}

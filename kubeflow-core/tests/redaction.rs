@@ -51,21 +51,33 @@ async fn secrets_never_reach_logs_debug_or_errors() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only subscriber of this binary");
 
     let cfg = direct(&server)
         .credentials(Credentials::bearer("s3cr3t-token"))
         .header("x-api-key", "k3y-value");
     let kf = KubeflowClient::new(cfg.clone()).expect("client");
-    let err = kf.service("").expect("svc").get("x").send().await.expect_err("503");
+    let err = kf
+        .service("")
+        .expect("svc")
+        .get("x")
+        .send()
+        .await
+        .expect_err("503");
     let texts = [
         format!("{cfg:?}"),
         format!("{kf:?}"),
         format!("{err:?}"),
         err.to_string(),
-        String::from_utf8_lossy(&capture.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned(),
+        String::from_utf8_lossy(&capture.0.lock().map(|v| v.clone()).unwrap_or_default())
+            .into_owned(),
     ];
-    assert!(texts[4].contains("retrying"), "tracing captured nothing: {}", texts[4]);
+    assert!(
+        texts[4].contains("retrying"),
+        "tracing captured nothing: {}",
+        texts[4]
+    );
     for t in texts {
         assert!(!t.contains("s3cr3t-token"), "token leaked: {t}");
         assert!(!t.contains("k3y-value"), "header value leaked: {t}");

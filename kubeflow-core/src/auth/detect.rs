@@ -25,7 +25,6 @@ const LOGIN_PATHS: &[&str] = &[
 /// When the response says the gateway wants a login, what it did (for
 /// [`Error::NotAuthenticated`](crate::Error::NotAuthenticated)'s `message`, e.g.
 /// `redirected to /dex/auth`); otherwise `None`. Never includes a query string.
-#[allow(dead_code)] // until the HTTP layer calls it
 pub(crate) fn login_response(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     if status.is_redirection() {
         let location = headers.get(http::header::LOCATION)?.to_str().ok()?;
@@ -40,18 +39,10 @@ pub(crate) fn login_response(status: StatusCode, headers: &HeaderMap) -> Option<
     None
 }
 
-/// True when the gateway answered with a login page or a redirect to the login (see
-/// [`login_response`]).
-#[allow(dead_code)] // until the HTTP layer calls it
-pub(crate) fn is_login_response(status: StatusCode, headers: &HeaderMap) -> bool {
-    login_response(status, headers).is_some()
-}
-
 /// True when `location` (an absolute URL, or a path with an optional query) points at the
 /// login machinery: Dex's `/dex/auth…` or `/dex/approval`, oauth2-proxy's `/oauth2/start` or
 /// `/oauth2/sign_in`, oidc-authservice's `/authservice/…` or `/login/oidc`. Use it on a
 /// response's final URL when redirects were followed and an HTML page came back.
-#[allow(dead_code)] // until the HTTP layer calls it
 pub(crate) fn is_login_location(location: &str) -> bool {
     let path = path_of(location);
     LOGIN_PATHS.iter().any(|p| {
@@ -68,7 +59,6 @@ pub(crate) fn is_login_location(location: &str) -> bool {
 /// 10, like reqwest's default) but stops at a redirect into the login machinery, so the
 /// `302 → /dex/auth` reaches the caller, where [`login_response`] recognises it, instead of
 /// becoming a `200` HTML login page.
-#[allow(dead_code)] // until the HTTP layer calls it
 pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         if is_login_location(attempt.url().path()) {

@@ -18,7 +18,7 @@ use url::Url;
 use crate::Result;
 use crate::error::{BoxError, Error};
 
-mod detect;
+pub(crate) mod detect;
 mod dex;
 mod static_headers;
 mod token_file;
@@ -28,7 +28,7 @@ mod token_request;
 mod tests;
 
 #[allow(unused_imports)]
-pub(crate) use detect::{is_login_location, is_login_response, login_response, redirect_policy};
+pub(crate) use detect::{is_login_location, login_response, redirect_policy};
 
 /// How requests to the Kubeflow endpoint are authenticated.
 #[derive(Clone, Default)]
@@ -188,7 +188,6 @@ impl ServiceAccountToken {
 
 /// What an [`Authenticator`] may use besides its credentials. No network I/O happens when it is built.
 #[derive(Clone)]
-#[allow(dead_code)] // until the HTTP layer builds authenticators
 pub(crate) struct AuthContext {
     /// The endpoint's base URL (the gateway for Dex logins).
     pub base_url: Option<Url>,
@@ -231,7 +230,6 @@ impl fmt::Debug for Authenticator {
     }
 }
 
-#[allow(dead_code)] // until the HTTP layer calls it
 impl Authenticator {
     /// Builds an authenticator. No network I/O.
     ///
@@ -261,11 +259,6 @@ impl Authenticator {
             credentials,
             provider,
         })
-    }
-
-    /// The credentials this authenticator was built from.
-    pub(crate) fn credentials(&self) -> &Credentials {
-        &self.credentials
     }
 
     /// The headers to add to a request (values marked sensitive). May log in first (Dex),

@@ -30,7 +30,10 @@ pub struct InferConfigError {
 
 impl fmt::Display for InferConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not find a Kubeflow installation to talk to; tried:")?;
+        write!(
+            f,
+            "could not find a Kubeflow installation to talk to; tried:"
+        )?;
         for a in &self.attempts {
             write!(f, "\n  - {}: {}", a.source, a.message)?;
         }
@@ -127,7 +130,10 @@ impl ConfigLoader {
     }
 
     /// Reads variables through `lookup` instead of the process environment.
-    pub fn env_lookup(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
         self.env = Arc::new(lookup);
         self
     }
@@ -172,7 +178,10 @@ impl ConfigLoader {
                 if self.load_kube {
                     match kube::Config::incluster() {
                         Ok(c) => kube = Some((c, "in-cluster", ns.clone())),
-                        Err(e) => attempts.push(attempt("in-cluster", format!("service account found but unusable: {e}"))),
+                        Err(e) => attempts.push(attempt(
+                            "in-cluster",
+                            format!("service account found but unusable: {e}"),
+                        )),
                     }
                 }
             }
@@ -186,7 +195,9 @@ impl ConfigLoader {
                         kubeconfig_ns = ns.clone();
                         kube = Some((c, "kubeconfig", ns));
                     }
-                    Err(why) => attempts.push(attempt(&format!("kubeconfig {}", path.display()), why)),
+                    Err(why) => {
+                        attempts.push(attempt(&format!("kubeconfig {}", path.display()), why))
+                    }
                 },
                 Ok(_) => {}
                 Err(why) => attempts.push(attempt("kubeconfig", why.clone())),
@@ -197,10 +208,15 @@ impl ConfigLoader {
         let (endpoint, source) = if let Some(e) = self.endpoint.clone() {
             (e, "explicit".to_owned())
         } else if let Some(v) = self.var(env::ENDPOINT) {
-            let e = Endpoint::parse(&v).map_err(|e| Error::config(format!("{}: {e}", env::ENDPOINT)))?;
+            let e = Endpoint::parse(&v)
+                .map_err(|e| Error::config(format!("{}: {e}", env::ENDPOINT)))?;
             (e, format!("environment ({})", env::ENDPOINT))
         } else if let Some(v) = self.var(env::KFP_ENDPOINT) {
-            let url = if v.contains("://") { v } else { format!("http://{v}") };
+            let url = if v.contains("://") {
+                v
+            } else {
+                format!("http://{v}")
+            };
             let e = Endpoint::Direct(parse_url(env::KFP_ENDPOINT, &url)?);
             (e, format!("environment ({})", env::KFP_ENDPOINT))
         } else {
@@ -254,7 +270,11 @@ impl ConfigLoader {
         Ok(config)
     }
 
-    fn env_credentials(&self, context: &Option<KfpContext>, endpoint: &Endpoint) -> Result<Credentials> {
+    fn env_credentials(
+        &self,
+        context: &Option<KfpContext>,
+        endpoint: &Endpoint,
+    ) -> Result<Credentials> {
         if let Some(t) = self.var(env::TOKEN) {
             return Ok(Credentials::bearer(t.trim()));
         }
@@ -295,7 +315,9 @@ impl ConfigLoader {
             return Ok(Credentials::TokenFile(PathBuf::from(p)));
         }
         if Path::new(env::KFP_SA_TOKEN_DEFAULT).is_file() {
-            return Ok(Credentials::TokenFile(PathBuf::from(env::KFP_SA_TOKEN_DEFAULT)));
+            return Ok(Credentials::TokenFile(PathBuf::from(
+                env::KFP_SA_TOKEN_DEFAULT,
+            )));
         }
         if matches!(endpoint, Endpoint::KubeProxy { .. }) {
             return Ok(Credentials::Kube);
@@ -324,7 +346,10 @@ impl ConfigLoader {
         }
         if let Some(v) = self.var(env::MAX_ATTEMPTS) {
             let n: u32 = v.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                Error::config(format!("{}=`{v}` must be a whole number of at least 1", env::MAX_ATTEMPTS))
+                Error::config(format!(
+                    "{}=`{v}` must be a whole number of at least 1",
+                    env::MAX_ATTEMPTS
+                ))
             })?;
             config.retry.max_attempts = n;
         }
@@ -335,9 +360,11 @@ impl ConfigLoader {
     }
 
     fn kfp_context_path(&self) -> Option<PathBuf> {
-        self.var(env::KFP_CONTEXT)
-            .map(PathBuf::from)
-            .or_else(|| self.home.as_ref().map(|h| h.join(".config/kfp/context.json")))
+        self.var(env::KFP_CONTEXT).map(PathBuf::from).or_else(|| {
+            self.home
+                .as_ref()
+                .map(|h| h.join(".config/kfp/context.json"))
+        })
     }
 
     fn read_kfp_context(&self) -> Result<Option<KfpContext>> {
@@ -401,7 +428,10 @@ impl ConfigLoader {
                 if p.is_file() {
                     Ok(p)
                 } else {
-                    Err(format!("KUBECONFIG is not set and {} does not exist", p.display()))
+                    Err(format!(
+                        "KUBECONFIG is not set and {} does not exist",
+                        p.display()
+                    ))
                 }
             }
             None => Err("KUBECONFIG is not set and there is no home directory".to_owned()),
@@ -409,7 +439,9 @@ impl ConfigLoader {
     }
 }
 
-async fn load_kubeconfig(path: &Path) -> std::result::Result<(kube::Config, Option<String>), String> {
+async fn load_kubeconfig(
+    path: &Path,
+) -> std::result::Result<(kube::Config, Option<String>), String> {
     let kc = kube::config::Kubeconfig::read_from(path).map_err(|e| format!("unreadable: {e}"))?;
     let ns = kc
         .current_context
@@ -417,9 +449,10 @@ async fn load_kubeconfig(path: &Path) -> std::result::Result<(kube::Config, Opti
         .and_then(|cur| kc.contexts.iter().find(|c| &c.name == cur))
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.namespace.clone());
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .map_err(|e| format!("unusable: {e}"))?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .map_err(|e| format!("unusable: {e}"))?;
     Ok((config, ns))
 }
 
@@ -486,7 +519,11 @@ pub(crate) fn parse_headers(v: &str) -> Result<BTreeMap<String, String>> {
             continue;
         }
         let (name, value) = item.split_once(':').ok_or_else(|| {
-            Error::config(format!("{}: entry {} has no `:` (expected `Name: value`)", env::HEADERS, i + 1))
+            Error::config(format!(
+                "{}: entry {} has no `:` (expected `Name: value`)",
+                env::HEADERS,
+                i + 1
+            ))
         })?;
         let name = name.trim();
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {

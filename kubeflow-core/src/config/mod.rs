@@ -70,7 +70,9 @@ impl Endpoint {
 
     /// The in-cluster KFP API service `http://ml-pipeline.{namespace}.svc.cluster.local:8888`.
     pub fn kfp_in_cluster(namespace: &str) -> crate::Result<Self> {
-        Endpoint::direct(&format!("http://ml-pipeline.{namespace}.svc.cluster.local:8888"))
+        Endpoint::direct(&format!(
+            "http://ml-pipeline.{namespace}.svc.cluster.local:8888"
+        ))
     }
 
     /// The KFP API through the Kubernetes API server's service proxy (`ml-pipeline:http`).
@@ -101,8 +103,12 @@ impl Endpoint {
         }
         for (scheme, proxy) in [("kube-proxy://", true), ("port-forward://", false)] {
             if let Some(rest) = text.strip_prefix(scheme) {
-                let (ns, svc_port) = rest.split_once('/').ok_or_else(|| bad("missing `/` after the namespace"))?;
-                let (svc, port) = svc_port.split_once(':').ok_or_else(|| bad("missing `:port`"))?;
+                let (ns, svc_port) = rest
+                    .split_once('/')
+                    .ok_or_else(|| bad("missing `/` after the namespace"))?;
+                let (svc, port) = svc_port
+                    .split_once(':')
+                    .ok_or_else(|| bad("missing `:port`"))?;
                 if ns.is_empty() || svc.is_empty() || port.is_empty() {
                     return Err(bad("empty namespace, service or port"));
                 }
@@ -261,7 +267,10 @@ impl RetryPolicy {
 
     /// The backoff before retry number `retry` (1-based), with full jitter in [50 %, 100 %].
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let exp = self.multiplier.max(1.0).powi(retry.saturating_sub(1).min(30) as i32);
+        let exp = self
+            .multiplier
+            .max(1.0)
+            .powi(retry.saturating_sub(1).min(30) as i32);
         let base = self.initial_backoff.as_secs_f64() * exp;
         let capped = base.min(self.max_backoff.as_secs_f64());
         let jittered = capped * (0.5 + fastrand::f64() * 0.5);
@@ -319,7 +328,10 @@ impl fmt::Debug for KubeflowConfig {
             .field("tls", &self.tls)
             .field("proxy", &self.proxy.as_ref().map(redact_url))
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("kube", &self.kube.as_ref().map(|k| k.cluster_url.to_string()))
+            .field(
+                "kube",
+                &self.kube.as_ref().map(|k| k.cluster_url.to_string()),
+            )
             .field("source", &self.source)
             .finish()
     }

@@ -1,30 +1,22 @@
 //! Recognising "the Kubeflow gateway wants a login" in a response.
 
-use http::header::{CONTENT_TYPE, LOCATION};
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 
-/// Paths an auth proxy redirects to when there is no valid session.
-pub(crate) fn is_login_location(path: &str) -> bool {
-    path.starts_with("/dex/auth")
-        || path.starts_with("/dex/")
-        || path.starts_with("/oauth2/start")
-        || path.starts_with("/oauth2/sign_in")
-        || path.starts_with("/authservice/")
-        || path.starts_with("/login/oidc")
-}
+use crate::auth::detect;
 
 /// `Some(what happened)` when the response is the gateway asking for a login rather than an
 /// answer of the service: a redirect to Dex / oauth2-proxy / authservice, an HTML sign-in page,
 /// or a non-JSON 401/403 from the auth proxy. Only for gateway endpoints, except the redirect,
 /// which no Kubeflow API sends otherwise.
-pub(crate) fn login_required(gateway: bool, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+pub(crate) fn login_required(
+    gateway: bool,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<String> {
     if status.is_redirection() {
-        let loc = headers.get(LOCATION).and_then(|v| v.to_str().ok())?;
-        let path = match url::Url::parse(loc) {
-            Ok(u) => u.path().to_owned(),
-            Err(_) => loc.split('?').next().unwrap_or(loc).to_owned(),
-        };
-        return is_login_location(&path).then(|| format!("redirected to {path} (a login page)"));
+        return detect::login_response(status, headers);
     }
     if !gateway {
         return None;
@@ -74,7 +66,10 @@ mod tests {
     #[test]
     fn redirects_to_login() {
         let m = h(&[("location", "/dex/auth?client_id=x&state=y")]);
-        assert!(login_required(false, StatusCode::FOUND, &m, b"").is_some());
+        assert_eq!(
+            login_required(false, StatusCode::FOUND, &m, b"").as_deref(),
+            Some("redirected to /dex/auth")
+        );
         let m = h(&[("location", "https://kf.example.com/oauth2/start?rd=%2F")]);
         assert!(login_required(true, StatusCode::FOUND, &m, b"").is_some());
         let m = h(&[("location", "/v2/models/toy")]);
@@ -84,12 +79,28 @@ mod tests {
     #[test]
     fn sign_in_pages() {
         let m = h(&[("content-type", "text/html; charset=utf-8")]);
-        assert!(login_required(true, StatusCode::FORBIDDEN, &m, b"<!DOCTYPE html><form action=\"/oauth2/start\">").is_some());
+        assert!(
+            login_required(
+                true,
+                StatusCode::FORBIDDEN,
+                &m,
+                b"<!DOCTYPE html><form action=\"/oauth2/start\">"
+            )
+            .is_some()
+        );
         let m = h(&[("content-type", "text/plain")]);
         assert!(login_required(true, StatusCode::UNAUTHORIZED, &m, b"Unauthorized").is_some());
         // A JSON 401/403 is the service's own answer.
         let m = h(&[("content-type", "application/json")]);
-        assert!(login_required(true, StatusCode::FORBIDDEN, &m, br#"{"code":7,"message":"denied"}"#).is_none());
+        assert!(
+            login_required(
+                true,
+                StatusCode::FORBIDDEN,
+                &m,
+                br#"{"code":7,"message":"denied"}"#
+            )
+            .is_none()
+        );
         // Not a gateway: a 403 is just a 403.
         let m = h(&[("content-type", "text/html")]);
         assert!(login_required(false, StatusCode::FORBIDDEN, &m, b"<html>").is_none());

@@ -230,7 +230,10 @@ impl RequestBuilder {
                 me
             }
             Err(e) => {
-                let err = self.build_error("the query parameters do not serialise".into(), Some(Box::new(e)));
+                let err = self.build_error(
+                    "the query parameters do not serialise".into(),
+                    Some(Box::new(e)),
+                );
                 self.fail(err)
             }
         }
@@ -253,7 +256,8 @@ impl RequestBuilder {
                 self
             }
             Err(_) => {
-                let err = self.build_error(format!("the value of header `{name}` is not valid"), None);
+                let err =
+                    self.build_error(format!("the value of header `{name}` is not valid"), None);
                 self.fail(err)
             }
         }
@@ -271,7 +275,8 @@ impl RequestBuilder {
                 me
             }
             Err(e) => {
-                let err = self.build_error("the JSON body does not serialise".into(), Some(Box::new(e)));
+                let err =
+                    self.build_error("the JSON body does not serialise".into(), Some(Box::new(e)));
                 self.fail(err)
             }
         }
@@ -288,7 +293,10 @@ impl RequestBuilder {
                 self
             }
             Err(_) => {
-                let err = self.build_error(format!("`{content_type}` is not a valid content type"), None);
+                let err = self.build_error(
+                    format!("`{content_type}` is not a valid content type"),
+                    None,
+                );
                 self.fail(err)
             }
         }
@@ -367,13 +375,18 @@ fn is_sensitive(name: &HeaderName) -> bool {
 }
 
 /// Headers from the configuration; every value is treated as sensitive.
-pub(crate) fn config_headers(headers: &std::collections::BTreeMap<String, String>) -> Result<HeaderMap> {
+pub(crate) fn config_headers(
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<HeaderMap> {
     let mut out = HeaderMap::new();
     for (k, v) in headers {
         let name = HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| Error::config(format!("`{k}` is not a valid header name")))?;
-        let mut value = HeaderValue::from_str(v)
-            .map_err(|_| Error::config(format!("the value of header `{k}` is not a valid header value")))?;
+        let mut value = HeaderValue::from_str(v).map_err(|_| {
+            Error::config(format!(
+                "the value of header `{k}` is not a valid header value"
+            ))
+        })?;
         value.set_sensitive(true);
         out.insert(name, value);
     }
@@ -381,7 +394,10 @@ pub(crate) fn config_headers(headers: &std::collections::BTreeMap<String, String
 }
 
 fn default_idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
 }
 
 /// What one attempt gave.
@@ -389,17 +405,23 @@ enum Outcome {
     Done(Response),
     /// Retry after this delay (idempotent requests only).
     Retry(Duration, Error),
-    /// Credentials must be refreshed, then retried once.
-    Reauth(Error),
+    /// Credentials must be refreshed (these were refused), then retried once.
+    Reauth(Error, Vec<(HeaderName, HeaderValue)>),
     Fail(Error),
 }
 
 async fn execute(inner: &Inner, req: RequestBuilder) -> Result<Response> {
     let method = req.method.clone();
     let path = format!("/{}", req.path);
-    let idempotent = req.idempotent.unwrap_or_else(|| default_idempotent(&method));
+    let idempotent = req
+        .idempotent
+        .unwrap_or_else(|| default_idempotent(&method));
     let attempt_timeout = req.attempt_timeout.unwrap_or(inner.timeouts.attempt);
-    let max_attempts = if idempotent { inner.retry.max_attempts.max(1) } else { 1 };
+    let max_attempts = if idempotent {
+        inner.retry.max_attempts.max(1)
+    } else {
+        1
+    };
     let mut attempt: u32 = 0;
     let mut reauthed = false;
     loop {
@@ -428,14 +450,15 @@ async fn execute(inner: &Inner, req: RequestBuilder) -> Result<Response> {
                 tracing::info!(parent: &span, delay_ms = delay.as_millis() as u64, error = %err, "retrying");
                 tokio::time::sleep(delay).await;
             }
-            Outcome::Reauth(err) => {
+            Outcome::Reauth(err, used) => {
                 if reauthed || !inner.auth.can_refresh() {
                     return Err(err);
                 }
                 reauthed = true;
                 attempt -= 1; // a re-authentication is not a retry
                 tracing::info!(parent: &span, "credentials rejected; authenticating again");
-                inner.auth.refresh().await?;
+                // Skips the login when a concurrent request already refreshed these credentials.
+                inner.auth.refresh_after(&used).await?;
             }
             Outcome::Fail(err) => {
                 tracing::debug!(parent: &span, error = %err, "request failed");
@@ -456,13 +479,12 @@ async fn one_attempt(
     let method = &req.method;
     let can_retry = attempt < max_attempts;
     let mut headers = inner.headers.clone();
-    match inner.auth.headers().await {
-        Ok(h) => {
-            for (k, v) in h {
-                headers.insert(k, v);
-            }
-        }
+    let auth_headers = match inner.auth.headers().await {
+        Ok(h) => h,
         Err(e) => return Outcome::Fail(e),
+    };
+    for (k, v) in &auth_headers {
+        headers.insert(k.clone(), v.clone());
     }
     for (k, v) in &req.headers {
         headers.insert(k.clone(), v.clone());
@@ -474,9 +496,13 @@ async fn one_attempt(
     if let Some(ct) = content_type {
         headers.insert(CONTENT_TYPE, ct);
     }
-    let send = inner
-        .transport
-        .send(method.clone(), &req.path, req.query.as_deref(), headers, body);
+    let send = inner.transport.send(
+        method.clone(),
+        &req.path,
+        req.query.as_deref(),
+        headers,
+        body,
+    );
     let result = tokio::time::timeout(attempt_timeout, send).await;
     let attempts_text = if attempt > 1 {
         format!(" (after {attempt} attempts)")
@@ -536,7 +562,7 @@ async fn one_attempt(
             path: path.to_owned(),
             message: why,
         };
-        return Outcome::Reauth(err);
+        return Outcome::Reauth(err, auth_headers);
     }
     if status.is_success() {
         return Outcome::Done(Response {
@@ -555,7 +581,7 @@ async fn one_attempt(
     );
     let err = Error::Api(Box::new(api));
     if status == StatusCode::UNAUTHORIZED {
-        return Outcome::Reauth(err);
+        return Outcome::Reauth(err, auth_headers);
     }
     let retry_status = matches!(
         status,
@@ -594,7 +620,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);

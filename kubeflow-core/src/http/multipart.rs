@@ -30,7 +30,11 @@ impl Part {
     }
 
     /// A file field.
-    pub fn file(name: impl Into<String>, filename: impl Into<String>, data: impl Into<Bytes>) -> Self {
+    pub fn file(
+        name: impl Into<String>,
+        filename: impl Into<String>,
+        data: impl Into<Bytes>,
+    ) -> Self {
         Part {
             name: name.into(),
             filename: Some(filename.into()),
@@ -61,7 +65,11 @@ impl Multipart {
     /// The encoded body and its content type.
     pub(crate) fn encode(&self) -> (Bytes, HeaderValue) {
         let boundary = loop {
-            let b = format!("kubeflow-rs-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+            let b = format!(
+                "kubeflow-rs-{:016x}{:016x}",
+                fastrand::u64(..),
+                fastrand::u64(..)
+            );
             if !self.parts.iter().any(|p| contains(&p.data, b.as_bytes())) {
                 break b;
             }
@@ -92,13 +100,16 @@ impl Multipart {
         out.put_slice(boundary.as_bytes());
         out.put_slice(b"--\r\n");
         #[allow(clippy::unwrap_used)] // ASCII only: always a valid header value
-        let ct = HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}")).unwrap();
+        let ct =
+            HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}")).unwrap();
         (out.freeze(), ct)
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\r', '\n'], " ")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace(['\r', '\n'], " ")
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -111,14 +122,16 @@ mod tests {
 
     #[test]
     fn encodes_parts() {
-        let form = Multipart::new()
-            .part(Part::text("name", "p1"))
-            .part(Part::file("uploadfile", "p.yaml", &b"a: 1\n"[..]).content_type("application/x-yaml"));
+        let form = Multipart::new().part(Part::text("name", "p1")).part(
+            Part::file("uploadfile", "p.yaml", &b"a: 1\n"[..]).content_type("application/x-yaml"),
+        );
         let (body, ct) = form.encode();
         let ct = ct.to_str().unwrap_or_default().to_owned();
         let boundary = ct.split("boundary=").nth(1).unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
-        assert!(text.starts_with(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\np1\r\n")));
+        assert!(text.starts_with(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\np1\r\n"
+        )));
         assert!(text.contains("name=\"uploadfile\"; filename=\"p.yaml\"\r\nContent-Type: application/x-yaml\r\n\r\na: 1\n\r\n"));
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
     }

@@ -34,7 +34,10 @@ pub(crate) enum Transport {
     /// Plain HTTP(S) to `base` (gateway prefix included).
     Http { client: reqwest::Client, base: Url },
     /// Through the Kubernetes API server's service proxy.
-    Kube { client: kube::Client, base_path: String },
+    Kube {
+        client: kube::Client,
+        base_path: String,
+    },
     /// Through our own port-forward, started on first use.
     Forward(Arc<Forward>),
 }
@@ -60,7 +63,9 @@ impl Transport {
         match self {
             Transport::Http { base, .. } => redact_url(base),
             Transport::Kube { base_path, .. } => format!("(Kubernetes API server){base_path}"),
-            Transport::Forward(f) => format!("port-forward://{}/{}:{}", f.namespace, f.service, f.port),
+            Transport::Forward(f) => {
+                format!("port-forward://{}/{}:{}", f.namespace, f.service, f.port)
+            }
         }
     }
 
@@ -73,7 +78,9 @@ impl Transport {
         body: Bytes,
     ) -> std::result::Result<RawResponse, TransportError> {
         match self {
-            Transport::Http { client, base } => send_reqwest(client, base, method, path, query, headers, body).await,
+            Transport::Http { client, base } => {
+                send_reqwest(client, base, method, path, query, headers, body).await
+            }
             Transport::Kube { client, base_path } => {
                 let mut uri = format!("{base_path}{path}");
                 if let Some(q) = query {
@@ -84,11 +91,13 @@ impl Transport {
                 if let Some(h) = req.headers_mut() {
                     *h = headers;
                 }
-                let req = req.body(kube::client::Body::from(body.to_vec())).map_err(|e| TransportError {
-                    source: Box::new(e),
-                    retryable: false,
-                    connect_timeout: false,
-                })?;
+                let req = req
+                    .body(kube::client::Body::from(body.to_vec()))
+                    .map_err(|e| TransportError {
+                        source: Box::new(e),
+                        retryable: false,
+                        connect_timeout: false,
+                    })?;
                 let resp = client.send(req).await.map_err(|e| {
                     let retryable = is_retryable_chain(&e);
                     TransportError {
@@ -110,30 +119,31 @@ impl Transport {
                 })
             }
             Transport::Forward(f) => {
-                let (_, base) = f
-                    .state
-                    .get_or_try_init(|| async {
-                        let handle = crate::portforward::PortForward::to_service(
-                            f.kube.clone(),
-                            &f.namespace,
-                            &f.service,
-                            f.port,
-                        )
-                        .start()
+                let (_, base) =
+                    f.state
+                        .get_or_try_init(|| async {
+                            let handle = crate::portforward::PortForward::to_service(
+                                f.kube.clone(),
+                                &f.namespace,
+                                &f.service,
+                                f.port,
+                            )
+                            .start()
+                            .await
+                            .map_err(Error::from)?;
+                            let url = Url::parse(&format!("http://{}/", handle.local_addr()))
+                                .map_err(|e| Error::Config {
+                                    message: "the port-forward's local address is not a URL".into(),
+                                    source: Some(Box::new(e)),
+                                })?;
+                            Ok::<_, Error>((handle, url))
+                        })
                         .await
-                        .map_err(Error::from)?;
-                        let url = Url::parse(&format!("http://{}/", handle.local_addr())).map_err(|e| Error::Config {
-                            message: "the port-forward's local address is not a URL".into(),
-                            source: Some(Box::new(e)),
+                        .map_err(|e| TransportError {
+                            source: Box::new(e),
+                            retryable: false,
+                            connect_timeout: false,
                         })?;
-                        Ok::<_, Error>((handle, url))
-                    })
-                    .await
-                    .map_err(|e| TransportError {
-                        source: Box::new(e),
-                        retryable: false,
-                        connect_timeout: false,
-                    })?;
                 send_reqwest(&f.client, base, method, path, query, headers, body).await
             }
         }
@@ -177,7 +187,11 @@ async fn send_reqwest(
         retryable: false,
         connect_timeout: false,
     })?;
-    Ok(RawResponse { status, headers, body })
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// reqwest errors print the whole URL, query string included; our errors name the path instead.
@@ -193,13 +207,19 @@ fn is_retryable_chain(e: &(dyn std::error::Error + 'static)) -> bool {
             use std::io::ErrorKind::*;
             if matches!(
                 io.kind(),
-                ConnectionRefused | ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | BrokenPipe
+                    | UnexpectedEof
             ) {
                 return true;
             }
         }
         let text = err.to_string();
-        if text.contains("connection closed before message completed") || text.contains("error trying to connect") {
+        if text.contains("connection closed before message completed")
+            || text.contains("error trying to connect")
+        {
             return true;
         }
         cur = err.source();
@@ -214,15 +234,7 @@ pub(crate) fn build_reqwest(config: &KubeflowConfig) -> Result<reqwest::ClientBu
         .user_agent(crate::USER_AGENT)
         .connect_timeout(config.timeouts.connect)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 10 {
-                attempt.error("more than 10 redirects")
-            } else if super::login::is_login_location(attempt.url().path()) {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }));
+        .redirect(crate::auth::detect::redirect_policy());
     if let Some(path) = &config.tls.ca_bundle {
         let pem = std::fs::read(path).map_err(|source| Error::Io {
             action: "reading the CA bundle",

@@ -3,7 +3,7 @@
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::detect::path_of;
-use crate::auth::{is_login_location, is_login_response, login_response};
+use crate::auth::{is_login_location, login_response};
 
 fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -27,38 +27,41 @@ fn redirects_to_the_login_are_login_responses() {
         "location",
         "http://localhost:8080/oauth2/start?rd=%2Fpipeline",
     )]);
-    assert!(is_login_response(StatusCode::FOUND, &h));
+    assert!(login_response(StatusCode::FOUND, &h).is_some());
     let h = headers(&[("location", "/dex/auth/local/login?back=&state=x")]);
-    assert!(is_login_response(StatusCode::SEE_OTHER, &h));
+    assert!(login_response(StatusCode::SEE_OTHER, &h).is_some());
     let h = headers(&[("location", "/pipeline/")]);
-    assert!(!is_login_response(StatusCode::MOVED_PERMANENTLY, &h));
-    assert!(!is_login_response(StatusCode::FOUND, &HeaderMap::new()));
+    assert!(login_response(StatusCode::MOVED_PERMANENTLY, &h).is_none());
+    assert!(login_response(StatusCode::FOUND, &HeaderMap::new()).is_none());
 }
 
 #[test]
 fn statuses() {
-    assert!(is_login_response(
-        StatusCode::UNAUTHORIZED,
-        &HeaderMap::new()
-    ));
-    assert!(is_login_response(
-        StatusCode::FORBIDDEN,
-        &headers(&[("content-type", "text/html; charset=utf-8")])
-    ));
+    assert!(login_response(StatusCode::UNAUTHORIZED, &HeaderMap::new()).is_some());
+    assert!(
+        login_response(
+            StatusCode::FORBIDDEN,
+            &headers(&[("content-type", "text/html; charset=utf-8")])
+        )
+        .is_some()
+    );
     // A backend refusing the user (JSON) or Istio RBAC (text) is not a login.
-    assert!(!is_login_response(
-        StatusCode::FORBIDDEN,
-        &headers(&[("content-type", "application/json")])
-    ));
-    assert!(!is_login_response(
-        StatusCode::FORBIDDEN,
-        &headers(&[("content-type", "text/plain")])
-    ));
-    assert!(!is_login_response(
-        StatusCode::OK,
-        &headers(&[("content-type", "text/html")])
-    ));
-    assert!(!is_login_response(StatusCode::NOT_FOUND, &HeaderMap::new()));
+    assert!(
+        login_response(
+            StatusCode::FORBIDDEN,
+            &headers(&[("content-type", "application/json")])
+        )
+        .is_none()
+    );
+    assert!(
+        login_response(
+            StatusCode::FORBIDDEN,
+            &headers(&[("content-type", "text/plain")])
+        )
+        .is_none()
+    );
+    assert!(login_response(StatusCode::OK, &headers(&[("content-type", "text/html")])).is_none());
+    assert!(login_response(StatusCode::NOT_FOUND, &HeaderMap::new()).is_none());
 }
 
 #[test]
