@@ -29,9 +29,12 @@ pub(crate) fn login_required(
     let html = ct.contains("text/html") || body.trim_ascii_start().starts_with(b"<");
     let json = ct.contains("json");
     match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if !json => Some(format!(
-            "HTTP {} from the auth proxy{}",
-            status.as_u16(),
+        // Behind the gateway every 401 is the gateway's (oauth2-proxy answers `{}` as JSON on
+        // API routes, Istio's RequestAuthentication plain text), never the service's own.
+        StatusCode::UNAUTHORIZED => Some("HTTP 401 from the gateway".to_owned()),
+        // A JSON 403 is the service refusing the user; an HTML or text one is the auth proxy.
+        StatusCode::FORBIDDEN if !json => Some(format!(
+            "HTTP 403 from the auth proxy{}",
             if html { " (sign-in page)" } else { "" }
         )),
         s if s.is_success() && html && looks_like_login_form(body) => {
