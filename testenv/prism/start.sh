@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Start Prism as a mock + request validator of the official KFP v2beta1 swagger, on 127.0.0.1.
+#
+#   testenv/prism/start.sh RUN
+#
+# Writes RUN/pids/prism.pid, RUN/logs/prism.log and appends `export KUBEFLOW_TEST_PRISM_URL=...`
+# to RUN/env. The swagger is read in place from ${KUBEFLOW_REFERENCE_DIR:-<repo>/../shared/reference}.
+#
+# Behaviour tests rely on (see README.md): every operation of the swagger has an apiKey security
+# scheme on the `authorization` header, so a request WITHOUT an `Authorization` header gets 401;
+# send `Authorization: Bearer <anything>`. A request that breaks the spec gets 422; a valid one
+# gets 200 with an example built from the schema.
+set -euo pipefail
+
+run="${1:?usage: start.sh RUN_DIR}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+reference="${KUBEFLOW_REFERENCE_DIR:-$repo/../shared/reference}"
+spec="$reference/kfp/swagger/kfp_api_single_file.swagger.json"
+timeout_s="${KF_PRISM_START_TIMEOUT:-60}"
+
+log() { echo "[prism/start] $*" >&2; }
+
+if [ ! -f "$spec" ]; then
+    log "error: KFP swagger not found at $spec (set KUBEFLOW_REFERENCE_DIR)"
+    exit 1
+fi
+dir="$("$here/build.sh")"
+mkdir -p "$run/pids" "$run/logs"
+
+# A free loopback port (Prism needs a fixed -p): bind port 0, read it, release it.
+port="$(node -e '
+const s = require("net").createServer();
+s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+
+logfile="$run/logs/prism.log"
+start=$(date +%s%N)
+"$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" "$spec" >"$logfile" 2>&1 &
+pid=$!
+echo "$pid" >"$run/pids/prism.pid"
+url="http://127.0.0.1:$port"
+
+deadline=$(( $(date +%s) + timeout_s ))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+        -H 'Authorization: Bearer readiness-probe' "$url/apis/v2beta1/healthz" || true)" = 200 ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        log "error: prism exited during start-up; log tail:"
+        tail -n 30 "$logfile" >&2
+        exit 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        log "error: prism not ready on $url after ${timeout_s}s; log tail:"
+        tail -n 30 "$logfile" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+echo "export KUBEFLOW_TEST_PRISM_URL=$url" >>"$run/env"
+log "prism ready on $url in $(( ($(date +%s%N) - start) / 1000000 )) ms (pid $pid)"
