@@ -32,6 +32,17 @@ for kind in toy sklearn; do
     echo "${pids[$kind]}" >"$run/pids/kserve-$kind.pid"
 done
 
+# One bounded probe with the venv's python (no curl needed, no proxy): true on HTTP 200.
+ready() {
+    "$python" -c '
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    sys.exit(0 if opener.open(sys.argv[1], timeout=2).status == 200 else 1)
+except Exception:
+    sys.exit(1)' "$1"
+}
+
 fail() {
     log "error: $1; log tail of kserve-$2:"
     tail -n 30 "$run/logs/kserve-$2.log" >&2
@@ -44,7 +55,7 @@ for kind in toy sklearn; do
     while :; do
         if [ -s "$run/kserve-$kind.port" ]; then
             url="http://127.0.0.1:$(cat "$run/kserve-$kind.port")"
-            if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/v2/health/ready" || true)" = 200 ]; then
+            if ready "$url/v2/health/ready"; then
                 urls[$kind]=$url
                 break
             fi

@@ -28,32 +28,43 @@ fi
 dir="$("$here/build.sh")"
 mkdir -p "$run/pids" "$run/logs"
 
-# A free loopback port (Prism needs a fixed -p): bind port 0, read it, release it.
-port="$(node -e '
-const s = require("net").createServer();
-s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+# One bounded probe with node (no curl needed): exit 0 on HTTP 200. Without an Authorization
+# header Prism would answer 401 (see README.md).
+probe='
+fetch(process.argv[1], { headers: { authorization: "Bearer readiness-probe" },
+                         signal: AbortSignal.timeout(2000) })
+  .then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1));'
 
 logfile="$run/logs/prism.log"
 start=$(date +%s%N)
-"$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" "$spec" >"$logfile" 2>&1 &
-pid=$!
-echo "$pid" >"$run/pids/prism.pid"
-url="http://127.0.0.1:$port"
-
-deadline=$(( $(date +%s) + timeout_s ))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-        -H 'Authorization: Bearer readiness-probe' "$url/apis/v2beta1/healthz" || true)" = 200 ]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        log "error: prism exited during start-up; log tail:"
-        tail -n 30 "$logfile" >&2
-        exit 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-        log "error: prism not ready on $url after ${timeout_s}s; log tail:"
-        tail -n 30 "$logfile" >&2
-        exit 1
-    fi
-    sleep 0.2
+# Prism needs a fixed -p: take a free loopback port (bind port 0, read it, release it) and retry
+# with another one if Prism exits early (another process took it in between).
+for attempt in 1 2 3; do
+    port="$(node -e '
+const s = require("net").createServer();
+s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+    url="http://127.0.0.1:$port"
+    "$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" "$spec" >"$logfile" 2>&1 &
+    pid=$!
+    echo "$pid" >"$run/pids/prism.pid"
+    deadline=$(( $(date +%s) + timeout_s ))
+    state=starting
+    until node -e "$probe" "$url/apis/v2beta1/healthz"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            state=exited
+            break
+        fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            log "error: prism not ready on $url after ${timeout_s}s; log tail:"
+            tail -n 30 "$logfile" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    [ "$state" = exited ] || break
+    log "prism exited during start-up (attempt $attempt); log tail:"
+    tail -n 10 "$logfile" >&2
+    [ "$attempt" -lt 3 ] || exit 1
 done
 echo "export KUBEFLOW_TEST_PRISM_URL=$url" >>"$run/env"
 log "prism ready on $url in $(( ($(date +%s%N) - start) / 1000000 )) ms (pid $pid)"

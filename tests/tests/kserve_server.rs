@@ -20,7 +20,9 @@ fn reference_dir() -> PathBuf {
 }
 
 fn client() -> anyhow::Result<Client> {
+    // no_proxy: the servers are on 127.0.0.1; an HTTP(S)_PROXY of the machine must not apply.
     Client::builder()
+        .no_proxy()
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .context("building the HTTP client")

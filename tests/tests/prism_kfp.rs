@@ -8,7 +8,9 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 fn client() -> anyhow::Result<Client> {
+    // no_proxy: the servers are on 127.0.0.1; an HTTP(S)_PROXY of the machine must not apply.
     Client::builder()
+        .no_proxy()
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .context("building the HTTP client")
