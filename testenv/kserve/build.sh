@@ -16,11 +16,12 @@ python="${KUBEFLOW_TESTENV_PYTHON:-python3}"
 log() { echo "[kserve/build] $*" >&2; }
 
 if ! command -v "$python" >/dev/null 2>&1; then
-    log "error: $python not found (set KUBEFLOW_TESTENV_PYTHON to a Python >= 3.10)"
+    log "error: $python not found (set KUBEFLOW_TESTENV_PYTHON to a Python 3.11-3.13)"
     exit 1
 fi
-if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
-    log "error: $("$python" --version 2>&1) is too old: kserve 0.21 needs Python >= 3.10"
+# kserve 0.21 needs Python >= 3.10, < 3.14; scikit-learn 1.9 and numpy 2.4 need >= 3.11.
+if ! "$python" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)'; then
+    log "error: $("$python" --version 2>&1) does not fit the pins: use Python 3.11-3.13 (KUBEFLOW_TESTENV_PYTHON)"
     exit 1
 fi
 if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
