@@ -117,6 +117,24 @@ impl Component {
     }
 }
 
+impl Component {
+    /// CRDs of [`crds`](Component::crds) that only some releases have (e.g. `jaxjobs` arrived in
+    /// Training Operator 1.9): when they are absent the component still counts as installed.
+    pub fn optional_crds(self) -> &'static [&'static str] {
+        match self {
+            Component::KServe => &["inferencegraphs.serving.kserve.io", "trainedmodels.serving.kserve.io"],
+            Component::KfServing => &["trainedmodels.serving.kubeflow.org"],
+            Component::TrainingOperator => &[
+                "mpijobs.kubeflow.org",
+                "xgboostjobs.kubeflow.org",
+                "paddlejobs.kubeflow.org",
+                "jaxjobs.kubeflow.org",
+            ],
+            _ => &[],
+        }
+    }
+}
+
 impl fmt::Display for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -185,9 +203,10 @@ impl CrdInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Presence {
-    /// Every CRD exists and is Established (for Pipelines: the healthz answered).
+    /// Every CRD exists and is Established, optional ones excepted (for Pipelines: the healthz
+    /// answered).
     Installed,
-    /// Some CRDs exist, or some are not Established.
+    /// Some required CRDs are missing, or some CRDs are not Established.
     Partial,
     /// None of its CRDs exist.
     NotInstalled,
@@ -228,11 +247,19 @@ impl ComponentReport {
             .iter()
             .map(|n| crds.get(*n).cloned().unwrap_or_else(|| CrdInfo::missing(n)))
             .collect();
-        let usable = infos.iter().filter(|c| c.usable()).count();
+        let optional = component.optional_crds();
         let found = infos.iter().filter(|c| c.found).count();
+        // Installed: every required CRD usable, and every optional CRD that exists usable too.
+        let complete = infos.iter().all(|c| {
+            if optional.contains(&c.name.as_str()) {
+                !c.found || c.established
+            } else {
+                c.usable()
+            }
+        });
         let presence = if found == 0 {
             Presence::NotInstalled
-        } else if usable == infos.len() {
+        } else if complete {
             Presence::Installed
         } else {
             Presence::Partial
@@ -266,9 +293,20 @@ impl ComponentReport {
         if !versions.is_empty() {
             parts.push(format!("served {}", versions.join(", ")));
         }
-        let missing: Vec<&str> = self.crds.iter().filter(|c| !c.found).map(|c| c.name.as_str()).collect();
-        if !missing.is_empty() && self.presence != Presence::NotInstalled {
-            parts.push(format!("missing {}", missing.join(", ")));
+        let optional = self.component.optional_crds();
+        let (absent_optional, missing): (Vec<&str>, Vec<&str>) = self
+            .crds
+            .iter()
+            .filter(|c| !c.found)
+            .map(|c| c.name.as_str())
+            .partition(|n| optional.contains(n));
+        if self.presence != Presence::NotInstalled {
+            if !missing.is_empty() {
+                parts.push(format!("missing {}", missing.join(", ")));
+            }
+            if !absent_optional.is_empty() {
+                parts.push(format!("without the optional {}", absent_optional.join(", ")));
+            }
         }
         let not_established: Vec<&str> = self
             .crds
