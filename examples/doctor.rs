@@ -23,7 +23,8 @@ fn pipelines_client() -> Result<Option<HttpClient>, String> {
     // Built from KUBEFLOW_ENDPOINT alone. Once `KubeflowConfig::infer()` is available, use it
     // instead so that credentials (KUBEFLOW_TOKEN, Dex login, cookies) are picked up too:
     //     let config = kubeflow_core::KubeflowConfig::infer().await?;
-    let endpoint = kubeflow_core::Endpoint::parse(&endpoint).map_err(|e| format!("KUBEFLOW_ENDPOINT: {e}"))?;
+    let endpoint =
+        kubeflow_core::Endpoint::parse(&endpoint).map_err(|e| format!("KUBEFLOW_ENDPOINT: {e}"))?;
     let config = kubeflow_core::KubeflowConfig::new(endpoint);
     let client = kubeflow_core::KubeflowClient::new(config).map_err(|e| e.to_string())?;
     let http = client.service("pipeline").map_err(|e| e.to_string())?;

@@ -128,8 +128,17 @@ async fn main() -> ExitCode {
     };
     let local_port = handle.local_addr().port();
     let mut events = handle.events();
-    println!("Forwarding from {} -> {}", handle.local_addr(), handle.pod_port());
-    println!("(service {}/{}, pod {}; Ctrl-C to stop)", args.namespace, args.service, handle.pod());
+    println!(
+        "Forwarding from {} -> {}",
+        handle.local_addr(),
+        handle.pod_port()
+    );
+    println!(
+        "(service {}/{}, pod {}; Ctrl-C to stop)",
+        args.namespace,
+        args.service,
+        handle.pod()
+    );
 
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

@@ -122,7 +122,10 @@ impl Component {
     /// Training Operator 1.9): when they are absent the component still counts as installed.
     pub fn optional_crds(self) -> &'static [&'static str] {
         match self {
-            Component::KServe => &["inferencegraphs.serving.kserve.io", "trainedmodels.serving.kserve.io"],
+            Component::KServe => &[
+                "inferencegraphs.serving.kserve.io",
+                "trainedmodels.serving.kserve.io",
+            ],
             Component::KfServing => &["trainedmodels.serving.kubeflow.org"],
             Component::TrainingOperator => &[
                 "mpijobs.kubeflow.org",
@@ -178,12 +181,20 @@ impl CrdInfo {
             .filter(|v| v.served)
             .map(|v| v.name.clone())
             .collect();
-        let storage_version = crd.spec.versions.iter().find(|v| v.storage).map(|v| v.name.clone());
+        let storage_version = crd
+            .spec
+            .versions
+            .iter()
+            .find(|v| v.storage)
+            .map(|v| v.name.clone());
         let established = crd
             .status
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True")
+            });
         CrdInfo {
             name,
             found: true,
@@ -305,7 +316,10 @@ impl ComponentReport {
                 parts.push(format!("missing {}", missing.join(", ")));
             }
             if !absent_optional.is_empty() {
-                parts.push(format!("without the optional {}", absent_optional.join(", ")));
+                parts.push(format!(
+                    "without the optional {}",
+                    absent_optional.join(", ")
+                ));
             }
         }
         let not_established: Vec<&str> = self
@@ -340,7 +354,10 @@ impl PipelinesHealth {
     /// false booleans).
     pub fn from_json(value: &Value) -> Result<Self, String> {
         let Value::Object(map) = value else {
-            return Err(format!("the healthz answer is not a JSON object: {}", crate::error::snippet(value.to_string().as_bytes())));
+            return Err(format!(
+                "the healthz answer is not a JSON object: {}",
+                crate::error::snippet(value.to_string().as_bytes())
+            ));
         };
         let text = |k: &str| {
             map.get(k)
@@ -463,7 +480,9 @@ fn crd_components() -> impl Iterator<Item = Component> {
 }
 
 /// The Kubernetes part of [`discover`]: the server version and every CRD-based component.
-pub async fn discover_kubernetes(client: &kube::Client) -> (KubernetesReport, Vec<ComponentReport>) {
+pub async fn discover_kubernetes(
+    client: &kube::Client,
+) -> (KubernetesReport, Vec<ComponentReport>) {
     let kubernetes = match client.apiserver_version().await {
         Ok(info) => KubernetesReport::Reachable {
             version: info.git_version,
@@ -479,7 +498,9 @@ pub async fn discover_kubernetes(client: &kube::Client) -> (KubernetesReport, Ve
                 .map(CrdInfo::from_crd)
                 .map(|c| (c.name.clone(), c))
                 .collect();
-            crd_components().map(|c| ComponentReport::from_crds(c, &found)).collect()
+            crd_components()
+                .map(|c| ComponentReport::from_crds(c, &found))
+                .collect()
         }
         Err(e) => {
             let why = format!("listing CustomResourceDefinitions failed: {e}");
@@ -517,7 +538,12 @@ impl Discovery {
     pub fn missing(&self) -> Vec<Component> {
         Component::ALL
             .into_iter()
-            .filter(|c| !matches!(self.presence(*c), Presence::Installed | Presence::NotChecked))
+            .filter(|c| {
+                !matches!(
+                    self.presence(*c),
+                    Presence::Installed | Presence::NotChecked
+                )
+            })
             .collect()
     }
 
@@ -546,10 +572,16 @@ impl Discovery {
             }
             (_, Presence::NotChecked) => "not checked: no Kubernetes client".to_owned(),
             (_, Presence::NotInstalled) => {
-                format!("not installed: none of its CRDs exist ({})", component.crds().join(", "))
+                format!(
+                    "not installed: none of its CRDs exist ({})",
+                    component.crds().join(", ")
+                )
             }
             (_, Presence::Partial) => {
-                let detail = self.component(component).map(ComponentReport::detail).unwrap_or_default();
+                let detail = self
+                    .component(component)
+                    .map(ComponentReport::detail)
+                    .unwrap_or_default();
                 format!("partially installed: {detail}")
             }
             (_, Presence::Unknown(why)) => format!("not known to be installed: {why}"),
@@ -566,14 +598,25 @@ impl Discovery {
 impl fmt::Display for Discovery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kubernetes {
-            KubernetesReport::Reachable { version } => writeln!(f, "Kubernetes API server: {version}")?,
-            KubernetesReport::Unreachable(e) => writeln!(f, "Kubernetes API server: unreachable ({e})")?,
+            KubernetesReport::Reachable { version } => {
+                writeln!(f, "Kubernetes API server: {version}")?
+            }
+            KubernetesReport::Unreachable(e) => {
+                writeln!(f, "Kubernetes API server: unreachable ({e})")?
+            }
             KubernetesReport::NotChecked => writeln!(f, "Kubernetes API server: not checked")?,
         }
-        let width = Component::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        let width = Component::ALL
+            .iter()
+            .map(|c| c.name().len())
+            .max()
+            .unwrap_or(0);
         let pipelines_detail = match &self.pipelines.health {
             Some(h) => {
-                let mut parts = vec![format!("multi-user: {}", if h.multi_user { "yes" } else { "no" })];
+                let mut parts = vec![format!(
+                    "multi-user: {}",
+                    if h.multi_user { "yes" } else { "no" }
+                )];
                 if let Some(t) = &h.tag_name {
                     parts.push(format!("version {t}"));
                 }
@@ -584,7 +627,13 @@ impl fmt::Display for Discovery {
             }
             None => String::new(),
         };
-        write_row(f, width, Component::Pipelines.name(), &self.pipelines.presence, &pipelines_detail)?;
+        write_row(
+            f,
+            width,
+            Component::Pipelines.name(),
+            &self.pipelines.presence,
+            &pipelines_detail,
+        )?;
         for r in &self.components {
             write_row(f, width, r.component.name(), &r.presence, &r.detail())?;
         }
@@ -592,7 +641,13 @@ impl fmt::Display for Discovery {
     }
 }
 
-fn write_row(f: &mut fmt::Formatter<'_>, width: usize, name: &str, presence: &Presence, detail: &str) -> fmt::Result {
+fn write_row(
+    f: &mut fmt::Formatter<'_>,
+    width: usize,
+    name: &str,
+    presence: &Presence,
+    detail: &str,
+) -> fmt::Result {
     let presence = presence.to_string();
     if detail.is_empty() {
         writeln!(f, "  {name:<width$}  {presence}")

@@ -67,7 +67,9 @@ pub enum Error {
     },
 
     /// No pod matching the Service's selector is Running, Ready and not terminating.
-    #[error("no Ready pod matches {selector} in {namespace} ({matched} pods match, none is Running, Ready and not terminating)")]
+    #[error(
+        "no Ready pod matches {selector} in {namespace} ({matched} pods match, none is Running, Ready and not terminating)"
+    )]
     NoReadyPod {
         /// Namespace.
         namespace: String,
@@ -227,7 +229,12 @@ impl PortForward {
     }
 
     /// Forwards to a port of one pod.
-    pub fn to_pod(client: kube::Client, namespace: impl Into<String>, pod: impl Into<String>, port: u16) -> Self {
+    pub fn to_pod(
+        client: kube::Client,
+        namespace: impl Into<String>,
+        pod: impl Into<String>,
+        port: u16,
+    ) -> Self {
         Self::new(
             client,
             namespace.into(),
@@ -532,7 +539,11 @@ async fn handle_connection(mut socket: TcpStream, peer: SocketAddr, shared: Arc<
     match result {
         Ok((sent, received)) => {
             tracing::debug!(%peer, sent, received, "port-forward: connection closed");
-            shared.emit(PortForwardEvent::Closed { peer, sent, received });
+            shared.emit(PortForwardEvent::Closed {
+                peer,
+                sent,
+                received,
+            });
         }
         Err(e) => {
             shared.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -544,9 +555,17 @@ async fn handle_connection(mut socket: TcpStream, peer: SocketAddr, shared: Arc<
     let _ = socket.shutdown().await;
 }
 
-async fn forward_connection(socket: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> Result<(u64, u64), Error> {
+async fn forward_connection(
+    socket: &mut TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Result<(u64, u64), Error> {
     let mut resolved = shared.current();
-    let forwarder = match shared.pods.portforward(&resolved.pod, &[resolved.port]).await {
+    let forwarder = match shared
+        .pods
+        .portforward(&resolved.pod, &[resolved.port])
+        .await
+    {
         Ok(f) => f,
         Err(first) => {
             // Did the pod go away? Then a Service is re-resolved and the connection retried once.
@@ -586,7 +605,11 @@ async fn bridge(
     let port = resolved.port;
     let Some(mut upstream) = forwarder.take_stream(port) else {
         forwarder.abort();
-        return Err(forward_error(shared, resolved, "the forwarder has no stream for this port".into()));
+        return Err(forward_error(
+            shared,
+            resolved,
+            "the forwarder has no stream for this port".into(),
+        ));
     };
     let error_rx = forwarder.take_error(port);
     let outcome = {
@@ -620,14 +643,21 @@ async fn bridge(
     match outcome {
         Copied(Ok((sent, received))) => {
             shared.stats.bytes_sent.fetch_add(sent, Ordering::Relaxed);
-            shared.stats.bytes_received.fetch_add(received, Ordering::Relaxed);
+            shared
+                .stats
+                .bytes_received
+                .fetch_add(received, Ordering::Relaxed);
             if let Err(e) = joined {
                 // The data went through; the WebSocket closing untidily is only worth a note.
                 tracing::debug!(error = %e, "port-forward: forwarder ended with an error");
             }
             Ok((sent, received))
         }
-        Copied(Err(e)) => Err(forward_error(shared, resolved, format!("copying data: {e}"))),
+        Copied(Err(e)) => Err(forward_error(
+            shared,
+            resolved,
+            format!("copying data: {e}"),
+        )),
         ChannelError(msg) => {
             let err = forward_error(shared, resolved, msg);
             // The pod may be gone: check so that the next connection goes to a live pod.
@@ -704,7 +734,10 @@ fn pod_unusable(pod: &Pod) -> Option<String> {
 fn to_port(value: i32, what: impl FnOnce() -> String) -> Result<u16, Error> {
     match u16::try_from(value) {
         Ok(p) if p != 0 => Ok(p),
-        _ => Err(Error::InvalidPort { what: what(), value }),
+        _ => Err(Error::InvalidPort {
+            what: what(),
+            value,
+        }),
     }
 }
 
@@ -712,7 +745,11 @@ fn kube_err(action: String) -> impl FnOnce(kube::Error) -> Error {
     move |source| Error::Kube { action, source }
 }
 
-async fn resolve(client: &kube::Client, namespace: &str, target: &Target) -> Result<Resolved, Error> {
+async fn resolve(
+    client: &kube::Client,
+    namespace: &str,
+    target: &Target,
+) -> Result<Resolved, Error> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     match target {
         Target::Pod { name, port } => {
@@ -751,7 +788,8 @@ async fn resolve_service(
     svc: &Service,
 ) -> Result<Resolved, Error> {
     let spec = svc.spec.as_ref();
-    let selector: BTreeMap<String, String> = spec.and_then(|s| s.selector.clone()).unwrap_or_default();
+    let selector: BTreeMap<String, String> =
+        spec.and_then(|s| s.selector.clone()).unwrap_or_default();
     if selector.is_empty() {
         return Err(Error::NoSelector {
             namespace: namespace.into(),
@@ -788,9 +826,15 @@ async fn resolve_service(
     let list = pods
         .list(&ListParams::default().labels(&selector_text))
         .await
-        .map_err(kube_err(format!("listing pods {selector_text} in {namespace}")))?;
+        .map_err(kube_err(format!(
+            "listing pods {selector_text} in {namespace}"
+        )))?;
     let matched = list.items.len();
-    let mut ready: Vec<Pod> = list.items.into_iter().filter(|p| pod_unusable(p).is_none()).collect();
+    let mut ready: Vec<Pod> = list
+        .items
+        .into_iter()
+        .filter(|p| pod_unusable(p).is_none())
+        .collect();
     // Newest first; ties broken by name so the choice is stable.
     ready.sort_by(|a, b| {
         b.metadata
@@ -809,7 +853,9 @@ async fn resolve_service(
 
     let target_port = match &svc_port.target_port {
         None => port,
-        Some(IntOrString::Int(n)) => to_port(*n, || format!("service {namespace}/{service} targetPort"))?,
+        Some(IntOrString::Int(n)) => {
+            to_port(*n, || format!("service {namespace}/{service} targetPort"))?
+        }
         Some(IntOrString::String(name)) => match name.parse::<i32>() {
             // A numeric string is a number (the API server accepts both forms).
             Ok(n) => to_port(n, || format!("service {namespace}/{service} targetPort"))?,

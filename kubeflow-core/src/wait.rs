@@ -150,7 +150,11 @@ impl<S> Check<S> {
 impl From<bool> for Check<bool> {
     /// `true` is done, `false` pending; the state is the boolean itself.
     fn from(done: bool) -> Self {
-        if done { Check::Done(true) } else { Check::Pending(false) }
+        if done {
+            Check::Done(true)
+        } else {
+            Check::Pending(false)
+        }
     }
 }
 
@@ -237,7 +241,9 @@ where
 fn watch_error_is_fatal(e: &watcher::Error) -> bool {
     match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s)) => matches!(s.code, 401 | 403 | 404),
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s)) => {
+            matches!(s.code, 401 | 403 | 404)
+        }
         _ => false,
     }
 }
@@ -262,7 +268,11 @@ where
 
 /// Waits on any stream of observations (`Ok(None)`: the object does not exist). An `Err`
 /// ends the wait with [`WaitError::Source`]; the end of the stream with [`WaitError::Ended`].
-pub fn from_stream<T, S, St, E, F>(what: impl Into<String>, observations: St, condition: F) -> Wait<T, S>
+pub fn from_stream<T, S, St, E, F>(
+    what: impl Into<String>,
+    observations: St,
+    condition: F,
+) -> Wait<T, S>
 where
     T: Send + 'static,
     St: Stream<Item = Result<Option<T>, E>> + Send + 'static,
@@ -394,7 +404,11 @@ where
     }
 }
 
-fn poll_stream<T: Send + 'static>(what: String, fetch: Fetch<T>, (first, max): (Duration, Duration)) -> Observations<T> {
+fn poll_stream<T: Send + 'static>(
+    what: String,
+    fetch: Fetch<T>,
+    (first, max): (Duration, Duration),
+) -> Observations<T> {
     stream::unfold((fetch, None::<Duration>), move |(mut fetch, pause)| {
         let what = what.clone();
         async move {
@@ -441,7 +455,10 @@ impl<T, S: PartialEq + Clone + fmt::Debug> Engine<T, S> {
         self.last.as_ref().map(|s| format!("{s:?}"))
     }
 
-    fn finish(&mut self, item: Result<WaitEvent<S, T>, WaitError>) -> Option<Result<WaitEvent<S, T>, WaitError>> {
+    fn finish(
+        &mut self,
+        item: Result<WaitEvent<S, T>, WaitError>,
+    ) -> Option<Result<WaitEvent<S, T>, WaitError>> {
         self.finished = true;
         Some(item)
     }

@@ -40,8 +40,16 @@ fn kfp_ports() -> Value {
 
 /// A pod; `state` is "ready", "not-ready", "pending" or "terminating".
 fn pod(name: &str, created: &str, state: &str) -> Value {
-    let phase = if state == "pending" { "Pending" } else { "Running" };
-    let ready = if state == "ready" || state == "terminating" { "True" } else { "False" };
+    let phase = if state == "pending" {
+        "Pending"
+    } else {
+        "Running"
+    };
+    let ready = if state == "ready" || state == "terminating" {
+        "True"
+    } else {
+        "False"
+    };
     let mut metadata = json!({
         "name": name, "namespace": NS, "creationTimestamp": created,
         "labels": { "app": "ml-pipeline" },
@@ -79,7 +87,9 @@ fn not_found(what: &str) -> ResponseTemplate {
 
 async fn mount_service(server: &MockServer, svc: Value) {
     Mock::given(method("GET"))
-        .and(path(format!("/api/v1/namespaces/{NS}/services/ml-pipeline")))
+        .and(path(format!(
+            "/api/v1/namespaces/{NS}/services/ml-pipeline"
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(svc))
         .mount(server)
         .await;
@@ -94,7 +104,10 @@ async fn mount_pods(server: &MockServer, pods: Vec<Value>) {
         .await;
 }
 
-async fn setup(svc: Value, pods: Vec<Value>) -> Result<(MockServer, kube::Client), Box<dyn std::error::Error>> {
+async fn setup(
+    svc: Value,
+    pods: Vec<Value>,
+) -> Result<(MockServer, kube::Client), Box<dyn std::error::Error>> {
     let server = MockServer::start().await;
     mount_service(&server, svc).await;
     mount_pods(&server, pods).await;
@@ -114,34 +127,66 @@ fn standard_pods() -> Vec<Value> {
 
 #[tokio::test]
 async fn int_target_port_newest_ready_pod() -> TestResult {
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), standard_pods()).await?;
-    let r = PortForward::to_service(c, NS, "ml-pipeline", 8888).resolve().await?;
-    assert_eq!(r.pod, "new", "terminating, not-ready and pending pods are skipped, the newest wins");
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        standard_pods(),
+    )
+    .await?;
+    let r = PortForward::to_service(c, NS, "ml-pipeline", 8888)
+        .resolve()
+        .await?;
+    assert_eq!(
+        r.pod, "new",
+        "terminating, not-ready and pending pods are skipped, the newest wins"
+    );
     assert_eq!(r.port, 8888);
     Ok(())
 }
 
 #[tokio::test]
 async fn named_target_port_is_looked_up_in_the_pod() -> TestResult {
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), standard_pods()).await?;
-    let r = PortForward::to_service(c, NS, "ml-pipeline", 8887).resolve().await?;
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        standard_pods(),
+    )
+    .await?;
+    let r = PortForward::to_service(c, NS, "ml-pipeline", 8887)
+        .resolve()
+        .await?;
     assert_eq!((r.pod.as_str(), r.port), ("new", 18887));
     Ok(())
 }
 
 #[tokio::test]
 async fn missing_target_port_means_the_service_port() -> TestResult {
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), standard_pods()).await?;
-    let r = PortForward::to_service(c, NS, "ml-pipeline", 9090).resolve().await?;
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        standard_pods(),
+    )
+    .await?;
+    let r = PortForward::to_service(c, NS, "ml-pipeline", 9090)
+        .resolve()
+        .await?;
     assert_eq!(r.port, 9090);
     Ok(())
 }
 
 #[tokio::test]
 async fn unknown_service_port_lists_the_ports() -> TestResult {
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), standard_pods()).await?;
-    let err = PortForward::to_service(c, NS, "ml-pipeline", 9999).resolve().await.err().ok_or("expected an error")?;
-    assert!(matches!(err, Error::NoSuchServicePort { port: 9999, .. }), "{err:?}");
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        standard_pods(),
+    )
+    .await?;
+    let err = PortForward::to_service(c, NS, "ml-pipeline", 9999)
+        .resolve()
+        .await
+        .err()
+        .ok_or("expected an error")?;
+    assert!(
+        matches!(err, Error::NoSuchServicePort { port: 9999, .. }),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "service kubeflow/ml-pipeline has no port 9999 (ports: 8888/http, 8887/grpc, 9090/metrics)"
@@ -152,9 +197,17 @@ async fn unknown_service_port_lists_the_ports() -> TestResult {
 #[tokio::test]
 async fn service_without_selector() -> TestResult {
     let (_server, c) = setup(service(None, kfp_ports()), standard_pods()).await?;
-    let err = PortForward::to_service(c, NS, "ml-pipeline", 8888).start().await.err().ok_or("expected an error")?;
+    let err = PortForward::to_service(c, NS, "ml-pipeline", 8888)
+        .start()
+        .await
+        .err()
+        .ok_or("expected an error")?;
     assert!(matches!(err, Error::NoSelector { .. }), "{err:?}");
-    assert!(err.to_string().contains("service kubeflow/ml-pipeline has no selector"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("service kubeflow/ml-pipeline has no selector"),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -164,19 +217,45 @@ async fn no_ready_pod() -> TestResult {
         pod("a", "2026-11-30T09:00:00Z", "terminating"),
         pod("b", "2026-11-30T08:00:00Z", "not-ready"),
     ];
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), pods).await?;
-    let err = PortForward::to_service(c, NS, "ml-pipeline", 8888).start().await.err().ok_or("expected an error")?;
-    assert!(matches!(err, Error::NoReadyPod { matched: 2, .. }), "{err:?}");
-    assert!(err.to_string().starts_with("no Ready pod matches app=ml-pipeline in kubeflow"), "{err}");
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        pods,
+    )
+    .await?;
+    let err = PortForward::to_service(c, NS, "ml-pipeline", 8888)
+        .start()
+        .await
+        .err()
+        .ok_or("expected an error")?;
+    assert!(
+        matches!(err, Error::NoReadyPod { matched: 2, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("no Ready pod matches app=ml-pipeline in kubeflow"),
+        "{err}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn named_port_missing_from_pod() -> TestResult {
     let ports = json!([{ "name": "web", "port": 80, "targetPort": "nope" }]);
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), ports), standard_pods()).await?;
-    let err = PortForward::to_service(c, NS, "ml-pipeline", 80).resolve().await.err().ok_or("expected an error")?;
-    assert!(matches!(&err, Error::NamedPortNotFound { name, pod, .. } if name == "nope" && pod == "new"), "{err:?}");
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), ports),
+        standard_pods(),
+    )
+    .await?;
+    let err = PortForward::to_service(c, NS, "ml-pipeline", 80)
+        .resolve()
+        .await
+        .err()
+        .ok_or("expected an error")?;
+    assert!(
+        matches!(&err, Error::NamedPortNotFound { name, pod, .. } if name == "nope" && pod == "new"),
+        "{err:?}"
+    );
     Ok(())
 }
 
@@ -188,8 +267,16 @@ async fn missing_service_names_it() -> TestResult {
         .respond_with(not_found("services \"nope\""))
         .mount(&server)
         .await;
-    let err = PortForward::to_service(client(&server)?, NS, "nope", 80).resolve().await.err().ok_or("expected an error")?;
-    assert!(err.to_string().starts_with("getting service kubeflow/nope: "), "{err}");
+    let err = PortForward::to_service(client(&server)?, NS, "nope", 80)
+        .resolve()
+        .await
+        .err()
+        .ok_or("expected an error")?;
+    assert!(
+        err.to_string()
+            .starts_with("getting service kubeflow/nope: "),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -198,17 +285,32 @@ async fn to_pod_checks_the_pod() -> TestResult {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/namespaces/{NS}/pods/gone")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pod("gone", "2026-11-30T09:00:00Z", "terminating")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pod(
+            "gone",
+            "2026-11-30T09:00:00Z",
+            "terminating",
+        )))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/namespaces/{NS}/pods/ok")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pod("ok", "2026-11-30T09:00:00Z", "ready")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pod(
+            "ok",
+            "2026-11-30T09:00:00Z",
+            "ready",
+        )))
         .mount(&server)
         .await;
     let c = client(&server)?;
-    let err = PortForward::to_pod(c.clone(), NS, "gone", 80).resolve().await.err().ok_or("expected an error")?;
-    assert_eq!(err.to_string(), "pod kubeflow/gone cannot be forwarded to: it is terminating");
+    let err = PortForward::to_pod(c.clone(), NS, "gone", 80)
+        .resolve()
+        .await
+        .err()
+        .ok_or("expected an error")?;
+    assert_eq!(
+        err.to_string(),
+        "pod kubeflow/gone cannot be forwarded to: it is terminating"
+    );
     let r = PortForward::to_pod(c, NS, "ok", 8080).resolve().await?;
     assert_eq!((r.pod.as_str(), r.port), ("ok", 8080));
     Ok(())
@@ -220,7 +322,11 @@ async fn to_pod_checks_the_pod() -> TestResult {
 #[tokio::test]
 async fn pod_gone_re_resolves_and_keeps_listening() -> TestResult {
     let server = MockServer::start().await;
-    mount_service(&server, service(Some(json!({"app": "ml-pipeline"})), kfp_ports())).await;
+    mount_service(
+        &server,
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+    )
+    .await;
     // First listing: pod "first"; afterwards only pod "second".
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/namespaces/{NS}/pods")))
@@ -234,10 +340,16 @@ async fn pod_gone_re_resolves_and_keeps_listening() -> TestResult {
         .with_priority(1)
         .mount(&server)
         .await;
-    mount_pods(&server, vec![pod("second", "2026-11-30T09:30:00Z", "ready")]).await;
+    mount_pods(
+        &server,
+        vec![pod("second", "2026-11-30T09:30:00Z", "ready")],
+    )
+    .await;
     for name in ["first", "second"] {
         Mock::given(method("GET"))
-            .and(path(format!("/api/v1/namespaces/{NS}/pods/{name}/portforward")))
+            .and(path(format!(
+                "/api/v1/namespaces/{NS}/pods/{name}/portforward"
+            )))
             .respond_with(not_found(&format!("pods \"{name}\"")))
             .mount(&server)
             .await;
@@ -249,7 +361,11 @@ async fn pod_gone_re_resolves_and_keeps_listening() -> TestResult {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/namespaces/{NS}/pods/second")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pod("second", "2026-11-30T09:30:00Z", "ready")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pod(
+            "second",
+            "2026-11-30T09:30:00Z",
+            "ready",
+        )))
         .mount(&server)
         .await;
 
@@ -279,14 +395,25 @@ async fn pod_gone_re_resolves_and_keeps_listening() -> TestResult {
     );
     match &seen[1] {
         PortForwardEvent::Error { message, .. } => {
-            assert!(message.contains("forwarding to pod kubeflow/second port 8888"), "{message}");
+            assert!(
+                message.contains("forwarding to pod kubeflow/second port 8888"),
+                "{message}"
+            );
             assert!(message.contains("not found"), "{message}");
         }
         other => panic!("expected an error event, got {other:?}"),
     }
     assert_eq!(handle.pod(), "second");
     let stats = handle.stats();
-    assert_eq!((stats.connections, stats.errors, stats.pod_changes, stats.active), (1, 1, 1, 0));
+    assert_eq!(
+        (
+            stats.connections,
+            stats.errors,
+            stats.pod_changes,
+            stats.active
+        ),
+        (1, 1, 1, 0)
+    );
 
     // The listener is still running: a second connection is accepted and handled.
     assert!(handle.is_running());
@@ -298,14 +425,23 @@ async fn pod_gone_re_resolves_and_keeps_listening() -> TestResult {
 
     let addr = handle.local_addr();
     handle.stop().await;
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the listener is closed after stop()");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the listener is closed after stop()"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn dropping_the_handle_closes_the_listener() -> TestResult {
-    let (_server, c) = setup(service(Some(json!({"app": "ml-pipeline"})), kfp_ports()), standard_pods()).await?;
-    let handle = PortForward::to_service(c, NS, "ml-pipeline", 8888).start().await?;
+    let (_server, c) = setup(
+        service(Some(json!({"app": "ml-pipeline"})), kfp_ports()),
+        standard_pods(),
+    )
+    .await?;
+    let handle = PortForward::to_service(c, NS, "ml-pipeline", 8888)
+        .start()
+        .await?;
     let addr = handle.local_addr();
     assert_ne!(addr.port(), 0);
     drop(handle);
@@ -318,6 +454,9 @@ async fn dropping_the_handle_closes_the_listener() -> TestResult {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(closed, "the listener on {addr} is still open after the handle was dropped");
+    assert!(
+        closed,
+        "the listener on {addr} is still open after the handle was dropped"
+    );
     Ok(())
 }

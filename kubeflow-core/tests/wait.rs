@@ -34,7 +34,9 @@ fn run_condition(r: Option<&Run>) -> Check<String> {
     }
 }
 
-fn observations(items: Vec<Option<Run>>) -> impl futures::Stream<Item = Result<Option<Run>, std::io::Error>> {
+fn observations(
+    items: Vec<Option<Run>>,
+) -> impl futures::Stream<Item = Result<Option<Run>, std::io::Error>> {
     stream::iter(items.into_iter().map(Ok))
 }
 
@@ -93,14 +95,21 @@ async fn failure_stops_with_the_message() -> TestResult {
         .err()
         .ok_or("expected an error")?;
     match &err {
-        WaitError::Failed { what, message, state } => {
+        WaitError::Failed {
+            what,
+            message,
+            state,
+        } => {
             assert_eq!(what, "run r2");
             assert_eq!(message, "the run failed: OOMKilled");
             assert_eq!(state, "\"FAILED\"");
         }
         other => panic!("expected Failed, got {other:?}"),
     }
-    assert_eq!(err.to_string(), "run r2 failed: the run failed: OOMKilled (state: \"FAILED\")");
+    assert_eq!(
+        err.to_string(),
+        "run r2 failed: the run failed: OOMKilled (state: \"FAILED\")"
+    );
     Ok(())
 }
 
@@ -132,7 +141,8 @@ async fn object_deleted_is_gone() -> TestResult {
 
 #[tokio::test(start_paused = true)]
 async fn deadline_names_what_and_the_last_state() -> TestResult {
-    let seq = observations(vec![Some(run("PENDING")), Some(run("RUNNING"))]).chain(stream::pending());
+    let seq =
+        observations(vec![Some(run("PENDING")), Some(run("RUNNING"))]).chain(stream::pending());
     let started = tokio::time::Instant::now();
     let err = wait::from_stream("run r4 to finish", seq, run_condition)
         .timeout(Duration::from_secs(30))
@@ -172,10 +182,14 @@ async fn source_errors_and_the_end_of_observations() -> TestResult {
     assert!(matches!(err, WaitError::Source { .. }), "{err:?}");
     assert_eq!(err.to_string(), "run r5: connection reset");
 
-    let err = wait::from_stream("run r6", observations(vec![Some(run("RUNNING"))]), run_condition)
-        .await
-        .err()
-        .ok_or("expected an error")?;
+    let err = wait::from_stream(
+        "run r6",
+        observations(vec![Some(run("RUNNING"))]),
+        run_condition,
+    )
+    .await
+    .err()
+    .ok_or("expected an error")?;
     assert!(matches!(err, WaitError::Ended { .. }), "{err:?}");
     Ok(())
 }
@@ -207,7 +221,8 @@ async fn poll_backs_off_between_calls() -> TestResult {
     // Five pauses: ~1 s, ~1.5 s, then capped at ~2 s, each jittered by ±20 %.
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= Duration::from_secs_f64(8.5 * 0.8) && elapsed <= Duration::from_secs_f64(8.5 * 1.2),
+        elapsed >= Duration::from_secs_f64(8.5 * 0.8)
+            && elapsed <= Duration::from_secs_f64(8.5 * 1.2),
         "{elapsed:?}"
     );
     Ok(())
@@ -321,7 +336,10 @@ async fn object_watch_through_the_apiserver() -> TestResult {
     .await?;
     let done = done.ok_or("expected the pod")?;
     assert_eq!(done.metadata.resource_version.as_deref(), Some("3"));
-    assert_eq!(*phases.lock().map_err(|_| "poisoned")?, vec!["Pending", "Running", "Succeeded"]);
+    assert_eq!(
+        *phases.lock().map_err(|_| "poisoned")?,
+        vec!["Pending", "Running", "Succeeded"]
+    );
     Ok(())
 }
 
