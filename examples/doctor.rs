@@ -58,7 +58,7 @@ async fn main() -> ExitCode {
     };
 
     let found = discovery::discover(kube.as_ref(), kfp.as_ref()).await;
-    println!("{found}");
+    print!("{found}");
 
     match &found.kubernetes {
         KubernetesReport::Reachable { .. } => {}

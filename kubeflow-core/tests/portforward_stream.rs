@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -78,6 +78,16 @@ async fn fake_apiserver() -> io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// Accepts the upgrade with the port-forward subprotocol kube asks for.
+#[allow(clippy::result_large_err)] // the signature is tungstenite's `Callback`
+fn v4_protocol(_req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
+    resp.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("v4.channel.k8s.io"),
+    );
+    Ok(resp)
+}
+
 async fn serve(mut socket: TcpStream) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
@@ -118,15 +128,7 @@ async fn serve(mut socket: TcpStream) -> Result<(), Box<dyn std::error::Error + 
         pos: 0,
         inner: socket,
     };
-    let mut ws =
-        tokio_tungstenite::accept_hdr_async(stream, |_req: &Request, mut resp: Response| {
-            resp.headers_mut().insert(
-                "sec-websocket-protocol",
-                HeaderValue::from_static("v4.channel.k8s.io"),
-            );
-            Ok(resp)
-        })
-        .await?;
+    let mut ws = tokio_tungstenite::accept_hdr_async(stream, v4_protocol).await?;
     // The first frame of each channel names the port (little endian).
     let [lo, hi] = 8080u16.to_le_bytes();
     ws.send(Message::binary(vec![0, lo, hi])).await?;
