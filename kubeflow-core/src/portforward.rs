@@ -611,24 +611,26 @@ async fn bridge(
             "the forwarder has no stream for this port".into(),
         ));
     };
-    let error_rx = forwarder.take_error(port);
+    let mut error_rx = forwarder.take_error(port).map(Box::pin);
+    // Whether the error channel has resolved (it must not be polled again then).
+    let mut error_rx_done = false;
     let outcome = {
         let copy = tokio::io::copy_bidirectional(socket, &mut upstream);
         tokio::pin!(copy);
         // The error channel resolves with a message when the kubelet reports one, or with `None`
         // when the forwarder ends. A message means the stream is unusable: stop copying.
-        match error_rx {
-            Some(error_rx) => {
-                tokio::pin!(error_rx);
-                tokio::select! {
-                    r = &mut copy => Copied(r),
-                    msg = &mut error_rx => match msg {
+        match error_rx.as_mut() {
+            Some(rx) => tokio::select! {
+                r = &mut copy => Copied(r),
+                msg = rx => {
+                    error_rx_done = true;
+                    match msg {
                         Some(msg) => ChannelError(msg),
                         // The forwarder ended; let the copy finish draining.
                         None => Copied(copy.await),
-                    },
+                    }
                 }
-            }
+            },
             None => Copied(copy.await),
         }
     };
@@ -638,7 +640,20 @@ async fn bridge(
             forwarder.abort();
             Ok(())
         }
-        Copied(_) => forwarder.join().await,
+        Copied(_) => {
+            // Give the forwarder a moment to finish the WebSocket close handshake (its error
+            // channel resolves when it ends), but never wait on a peer that does not answer.
+            if let (Some(rx), false) = (error_rx.as_mut(), error_rx_done) {
+                match tokio::time::timeout(CLOSE_GRACE, rx).await {
+                    Ok(Some(msg)) => {
+                        tracing::debug!(message = %msg, "port-forward: error message after the connection ended");
+                    }
+                    Ok(None) => {}
+                    Err(_) => forwarder.abort(),
+                }
+            }
+            forwarder.join().await
+        }
     };
     match outcome {
         Copied(Ok((sent, received))) => {
@@ -673,6 +688,9 @@ async fn bridge(
         }
     }
 }
+
+/// How long a finished connection waits for its WebSocket to close before aborting it.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 enum Outcome {
     Copied(std::io::Result<(u64, u64)>),
