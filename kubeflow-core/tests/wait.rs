@@ -1,5 +1,6 @@
 //! The wait helper with synthetic observations, polls, a wiremock watch, and paused time.
 
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -368,5 +369,25 @@ async fn object_watch_forbidden_fails_fast() -> TestResult {
     assert!(matches!(err, WaitError::Source { .. }), "{err:?}");
     assert!(err.to_string().starts_with("ConfigMap cm: "), "{err}");
     assert!(err.to_string().contains("forbidden"), "{err}");
+    Ok(())
+}
+
+/// Waits can be spawned: the future and the stream are `Send + 'static`.
+#[tokio::test]
+async fn waits_can_be_spawned() -> TestResult {
+    let w = wait::from_stream(
+        "run s",
+        observations(vec![Some(run("SUCCEEDED"))]),
+        run_condition,
+    );
+    let done = tokio::spawn(w.into_future()).await??;
+    assert_eq!(done, Some(run("SUCCEEDED")));
+    let w = wait::from_stream(
+        "run s",
+        observations(vec![Some(run("SUCCEEDED"))]),
+        run_condition,
+    );
+    let events = tokio::spawn(async move { w.stream().count().await }).await?;
+    assert_eq!(events, 2);
     Ok(())
 }
