@@ -455,6 +455,14 @@ impl<T, S: PartialEq + Clone + fmt::Debug> Engine<T, S> {
         self.last.as_ref().map(|s| format!("{s:?}"))
     }
 
+    fn deadline_error(&self) -> WaitError {
+        WaitError::Deadline {
+            what: self.what.clone(),
+            after: self.timeout.unwrap_or_default(),
+            last_state: self.last_state(),
+        }
+    }
+
     fn finish(
         &mut self,
         item: Result<WaitEvent<S, T>, WaitError>,
@@ -471,17 +479,20 @@ impl<T, S: PartialEq + Clone + fmt::Debug> Engine<T, S> {
             return self.finish(item);
         }
         loop {
+            // Checked on every turn too, so that a source that is always ready cannot starve
+            // the timer below.
+            if self
+                .deadline
+                .is_some_and(|d| tokio::time::Instant::now() >= d)
+            {
+                return self.finish(Err(self.deadline_error()));
+            }
             let observed = match self.deadline {
                 Some(deadline) => tokio::select! {
                     biased;
                     o = self.observations.next() => o,
                     () = tokio::time::sleep_until(deadline) => {
-                        let err = WaitError::Deadline {
-                            what: self.what.clone(),
-                            after: self.timeout.unwrap_or_default(),
-                            last_state: self.last_state(),
-                        };
-                        return self.finish(Err(err));
+                        return self.finish(Err(self.deadline_error()));
                     }
                 },
                 None => self.observations.next().await,

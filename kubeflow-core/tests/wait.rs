@@ -391,3 +391,18 @@ async fn waits_can_be_spawned() -> TestResult {
     assert_eq!(events, 2);
     Ok(())
 }
+
+/// A source that is always ready (never yields to the timer) still hits the deadline.
+#[tokio::test]
+async fn a_busy_source_cannot_starve_the_deadline() -> TestResult {
+    let busy = stream::repeat_with(|| Ok::<_, std::io::Error>(Some(run("RUNNING"))));
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        wait::from_stream("run busy", busy, run_condition).timeout(Duration::from_millis(50)),
+    )
+    .await?
+    .err()
+    .ok_or("expected an error")?;
+    assert!(matches!(err, WaitError::Deadline { .. }), "{err:?}");
+    Ok(())
+}
