@@ -1,1 +1,5 @@
 //! Test support for kubeflow-rs: connects to the real servers that `scripts/test` starts.
+//!
+//! See `testenv/README.md` for the environment variables each module reads.
+
+pub mod k8s;
