@@ -36,6 +36,20 @@ def structural(node, root=False):
             node["type"] = "array"
         elif not node.get("x-kubernetes-int-or-string"):
             node["x-kubernetes-preserve-unknown-fields"] = True
+    # v1 requires every x-kubernetes-list-map-keys property to be required or defaulted
+    # (old controller-gen output lists containerPort+protocol without either); Kubernetes
+    # defaults a port's protocol to TCP.
+    items = node.get("items") if isinstance(node.get("items"), dict) else None
+    if items is not None and node.get("x-kubernetes-list-map-keys"):
+        required = items.setdefault("required", [])
+        for key in node["x-kubernetes-list-map-keys"]:
+            prop = items.get("properties", {}).get(key)
+            if key in required or (isinstance(prop, dict) and "default" in prop):
+                continue
+            if key == "protocol" and isinstance(prop, dict):
+                prop["default"] = "TCP"
+            else:
+                required.append(key)
     if root:
         props = node.get("properties", {})
         if "metadata" in props:
