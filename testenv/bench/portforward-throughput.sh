@@ -17,7 +17,7 @@ shift || true
 if (($#)); then
     CMD=("$@")
 else
-    CMD=({kubectl} --kubeconfig={kubeconfig} -n {ns} port-forward --address=127.0.0.1 pod/{pod} "{local}:{port}")
+    CMD=("{kubectl}" "--kubeconfig={kubeconfig}" -n "{ns}" port-forward --address=127.0.0.1 "pod/{pod}" "{local}:{port}")
 fi
 : "${KUBEFLOW_TEST_KUBECONFIG:?run through: KF_TESTENV_COMPONENTS=k8s scripts/test --exec $0}"
 : "${KUBEFLOW_TEST_KWOK_NODE:?run through scripts/test --exec}"
@@ -61,7 +61,7 @@ ECHO_PORT="$(head -n1 "$WORK/echo.port")"
 [[ -n $ECHO_PORT ]] || { say "echo server did not start"; exit 1; }
 
 NS="bench-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-POD=echo
+POD="echo"
 PORT=8080
 kc create namespace "$NS" >/dev/null
 kc apply --server-side -f - >/dev/null <<EOF
