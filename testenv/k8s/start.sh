@@ -167,7 +167,7 @@ start_bg kube-apiserver "$BIN/kube-apiserver" \
     --service-account-key-file="$W/pki/sa.key" --service-account-signing-key-file="$W/pki/sa.key" \
     --token-auth-file="$W/pki/tokens.csv" --authorization-mode=RBAC \
     --service-cluster-ip-range=10.0.0.0/24 \
-    --disable-admission-plugins=ServiceAccount \
+    --disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection \
     --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP \
     --kubelet-client-certificate="$W/pki/kubelet-client.crt" \
