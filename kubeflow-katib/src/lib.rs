@@ -45,22 +45,22 @@
 //! ```
 
 pub mod builder;
-//mod client;
+mod client;
 pub mod enums;
 mod error;
 pub mod search;
-//pub mod tune;
+pub mod tune;
 pub mod types;
 pub mod validate;
-//mod wait;
+mod wait;
 
 pub use builder::{ExperimentBuilder, TrialTemplateBuilder};
-//pub use client::{EditBudget, KatibClient, NamespaceCheck, TrialSummary, METRICS_COLLECTOR_LABEL};
+pub use client::{EditBudget, KatibClient, NamespaceCheck, TrialSummary, METRICS_COLLECTOR_LABEL};
 pub use enums::*;
 pub use error::{Error, Result};
-//pub use tune::Tune;
+pub use tune::Tune;
 pub use types::*;
 pub use validate::{ValidationError, ValidationErrors, validate_experiment};
-//pub use wait::{ExperimentProgress, WaitExperiment};
+pub use wait::{ExperimentProgress, WaitExperiment};
 
 pub use kubeflow_core;
