@@ -266,6 +266,13 @@ impl KatibClient {
                 "is not completed: raise its budget with edit_budget instead of restarting it",
             ));
         }
+        let trials = exp.status.as_ref().and_then(|s| s.trials).unwrap_or(0);
+        if max_trial_count <= trials {
+            return Err(self.not_allowed(
+                name,
+                format!("spec.maxTrialCount must be greater than status.trials ({trials}) to restart (got {max_trial_count})"),
+            ));
+        }
         self.edit_budget(name).max_trial_count(max_trial_count).send().await
     }
 
