@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use kube::api::ObjectMeta;
 use serde_json::{Map, Value, json};
 
-use crate::enums::{AlgorithmName, EarlyStoppingAlgorithm, MetricStrategyType, ObjectiveType, ResumePolicy};
+use crate::enums::{
+    AlgorithmName, EarlyStoppingAlgorithm, MetricStrategyType, ObjectiveType, ResumePolicy,
+};
 use crate::search::SearchSpace;
 use crate::types::{
-    AlgorithmSetting, AlgorithmSpec, EarlyStoppingSpec, Experiment, ExperimentSpec,
-    MetricStrategy, MetricsCollectorSpec, ObjectiveSpec, ParameterSpec, TrialJob,
-    TrialParameterSpec, TrialTemplate,
+    AlgorithmSetting, AlgorithmSpec, EarlyStoppingSpec, Experiment, ExperimentSpec, MetricStrategy,
+    MetricsCollectorSpec, ObjectiveSpec, ParameterSpec, TrialJob, TrialParameterSpec,
+    TrialTemplate,
 };
 use crate::validate::{ValidationErrors, placeholders, validate_experiment};
 
@@ -85,7 +87,9 @@ impl ExperimentBuilder {
     }
 
     fn objective_mut(&mut self) -> &mut ObjectiveSpec {
-        self.spec.objective.get_or_insert_with(ObjectiveSpec::default)
+        self.spec
+            .objective
+            .get_or_insert_with(ObjectiveSpec::default)
     }
 
     /// The objective: minimise or maximise `metric`.
@@ -112,7 +116,11 @@ impl ExperimentBuilder {
     }
 
     /// Which value of `metric` counts (default: min for minimise, max for maximise).
-    pub fn metric_strategy(mut self, metric: impl Into<String>, strategy: MetricStrategyType) -> Self {
+    pub fn metric_strategy(
+        mut self,
+        metric: impl Into<String>,
+        strategy: MetricStrategyType,
+    ) -> Self {
         self.objective_mut()
             .metric_strategies
             .get_or_insert_with(Vec::new)
@@ -123,7 +131,10 @@ impl ExperimentBuilder {
     /// The search algorithm (`random`, `tpe`, `grid`, `bayesianoptimization`, … or any name
     /// configured in the cluster).
     pub fn algorithm(mut self, name: impl Into<AlgorithmName>) -> Self {
-        let a = self.spec.algorithm.get_or_insert_with(AlgorithmSpec::default);
+        let a = self
+            .spec
+            .algorithm
+            .get_or_insert_with(AlgorithmSpec::default);
         a.algorithm_name = Some(name.into());
         self
     }
@@ -140,7 +151,11 @@ impl ExperimentBuilder {
     }
 
     /// Early stopping with this algorithm (e.g. `medianstop`) and settings.
-    pub fn early_stopping<I, K, V>(mut self, name: impl Into<EarlyStoppingAlgorithm>, settings: I) -> Self
+    pub fn early_stopping<I, K, V>(
+        mut self,
+        name: impl Into<EarlyStoppingAlgorithm>,
+        settings: I,
+    ) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -355,7 +370,11 @@ impl TrialTemplateBuilder {
 
     /// Declares a trial parameter: the placeholder `${trialParameters.<name>}` stands for
     /// `reference` (a search parameter, or trial metadata such as `${trialSpec.Name}`).
-    pub fn trial_parameter(mut self, name: impl Into<String>, reference: impl Into<String>) -> Self {
+    pub fn trial_parameter(
+        mut self,
+        name: impl Into<String>,
+        reference: impl Into<String>,
+    ) -> Self {
         self.template
             .trial_parameters
             .get_or_insert_with(Vec::new)
@@ -426,7 +445,15 @@ impl TrialTemplateBuilder {
         })
     }
 
-    fn operator_job(&self, api_version: &str, kind: &str, specs_key: &str, leader: &str, container: &str, workers: u32) -> Value {
+    fn operator_job(
+        &self,
+        api_version: &str,
+        kind: &str,
+        specs_key: &str,
+        leader: &str,
+        container: &str,
+        workers: u32,
+    ) -> Value {
         let mut replicas = Map::new();
         let replica = |n: u32| {
             json!({
@@ -455,11 +482,25 @@ impl TrialTemplateBuilder {
                 name(DEFAULT_CONTAINER),
             ),
             TemplateKind::PyTorchJob { workers } => (
-                TrialJob(self.operator_job("kubeflow.org/v1", "PyTorchJob", "pytorchReplicaSpecs", "Master", "pytorch", *workers)),
+                TrialJob(self.operator_job(
+                    "kubeflow.org/v1",
+                    "PyTorchJob",
+                    "pytorchReplicaSpecs",
+                    "Master",
+                    "pytorch",
+                    *workers,
+                )),
                 name("pytorch"),
             ),
             TemplateKind::TfJob { workers } => (
-                TrialJob(self.operator_job("kubeflow.org/v1", "TFJob", "tfReplicaSpecs", "Chief", "tensorflow", *workers)),
+                TrialJob(self.operator_job(
+                    "kubeflow.org/v1",
+                    "TFJob",
+                    "tfReplicaSpecs",
+                    "Chief",
+                    "tensorflow",
+                    *workers,
+                )),
                 name("tensorflow"),
             ),
             TemplateKind::TrainJob { runtime, num_nodes } => {
@@ -473,11 +514,18 @@ impl TrialTemplateBuilder {
                     trainer.insert("args".into(), json!(args));
                 }
                 if !self.env.is_empty() {
-                    let env: Vec<Value> = self.env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+                    let env: Vec<Value> = self
+                        .env
+                        .iter()
+                        .map(|(k, v)| json!({"name": k, "value": v}))
+                        .collect();
                     trainer.insert("env".into(), Value::Array(env));
                 }
                 if !self.resources.is_empty() {
-                    trainer.insert("resourcesPerNode".into(), json!({"requests": self.resources, "limits": self.resources}));
+                    trainer.insert(
+                        "resourcesPerNode".into(),
+                        json!({"requests": self.resources, "limits": self.resources}),
+                    );
                 }
                 (
                     TrialJob(json!({
@@ -515,7 +563,10 @@ impl TrialTemplateBuilder {
                 .then(|| format!("search parameter {name}"));
             let mut tp = TrialParameterSpec::new(name.clone(), name);
             tp.description = description;
-            template.trial_parameters.get_or_insert_with(Vec::new).push(tp);
+            template
+                .trial_parameters
+                .get_or_insert_with(Vec::new)
+                .push(tp);
         }
         template.trial_spec = Some(object);
         template.primary_container_name = Some(primary);

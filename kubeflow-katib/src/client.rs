@@ -87,8 +87,14 @@ impl fmt::Display for NamespaceCheck {
             Some("enabled") => write!(f, "namespace {ns} has {METRICS_COLLECTOR_LABEL}=enabled"),
             found => {
                 match found {
-                    None => write!(f, "namespace {ns} lacks the label {METRICS_COLLECTOR_LABEL}=enabled")?,
-                    Some(v) => write!(f, "namespace {ns} has {METRICS_COLLECTOR_LABEL}={v:?}, not \"enabled\"")?,
+                    None => write!(
+                        f,
+                        "namespace {ns} lacks the label {METRICS_COLLECTOR_LABEL}=enabled"
+                    )?,
+                    Some(v) => write!(
+                        f,
+                        "namespace {ns} has {METRICS_COLLECTOR_LABEL}={v:?}, not \"enabled\""
+                    )?,
                 }
                 write!(
                     f,
@@ -105,9 +111,7 @@ fn rejected(operation: &'static str, namespace: &str, name: &str, e: kube::Error
     match e {
         kube::Error::Api(s) if (400..500).contains(&s.code) => Error::Rejected {
             operation,
-            kind: "Experiment",
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
+            experiment: format!("{namespace}/{name}"),
             code: s.code,
             reason: s.reason.clone(),
             message: s.message.clone(),
@@ -228,7 +232,9 @@ impl KatibClient {
     /// # Errors
     /// [`Error::Core`] (`is_not_found()` when it does not exist).
     pub async fn delete(&self, name: &str) -> Result<()> {
-        self.experiments().delete(name, &DeleteParams::default()).await?;
+        self.experiments()
+            .delete(name, &DeleteParams::default())
+            .await?;
         Ok(())
     }
 
@@ -273,7 +279,10 @@ impl KatibClient {
                 format!("spec.maxTrialCount must be greater than status.trials ({trials}) to restart (got {max_trial_count})"),
             ));
         }
-        self.edit_budget(name).max_trial_count(max_trial_count).send().await
+        self.edit_budget(name)
+            .max_trial_count(max_trial_count)
+            .send()
+            .await
     }
 
     fn not_allowed(&self, name: &str, message: impl Into<String>) -> Error {
@@ -313,7 +322,10 @@ impl KatibClient {
     ///
     /// # Errors
     /// As [`get`](Self::get).
-    pub async fn optimal_hyperparameters(&self, name: &str) -> Result<Option<BTreeMap<String, String>>> {
+    pub async fn optimal_hyperparameters(
+        &self,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>> {
         Ok(self.optimal_trial(name).await?.map(|t| t.parameters()))
     }
 
@@ -325,7 +337,12 @@ impl KatibClient {
         let lp = ListParams::default().labels(&format!("{EXPERIMENT_LABEL}={experiment}"));
         let mut trials = self.trials_api().list(&lp).await?.items;
         trials.sort_by(|a, b| {
-            let key = |t: &Trial| (t.metadata.creation_timestamp.clone().map(|t| t.0), t.metadata.name.clone());
+            let key = |t: &Trial| {
+                (
+                    t.metadata.creation_timestamp.clone().map(|t| t.0),
+                    t.metadata.name.clone(),
+                )
+            };
             key(a).cmp(&key(b))
         });
         Ok(trials
@@ -361,7 +378,11 @@ impl KatibClient {
     /// # Errors
     /// [`Error::Core`] when the API call fails.
     pub async fn list_suggestions(&self) -> Result<Vec<Suggestion>> {
-        Ok(self.suggestions_api().list(&ListParams::default()).await?.items)
+        Ok(self
+            .suggestions_api()
+            .list(&ListParams::default())
+            .await?
+            .items)
     }
 
     /// Checks that a namespace (default: this client's) carries the label Katib needs to inject
@@ -432,7 +453,10 @@ impl EditBudget<'_> {
     /// experiment is completed and cannot be restarted; [`Error::Rejected`] with the server's
     /// message when it refuses the patch.
     pub async fn send(self) -> Result<Experiment> {
-        if self.max_trial_count.is_none() && self.parallel_trial_count.is_none() && self.max_failed_trial_count.is_none() {
+        if self.max_trial_count.is_none()
+            && self.parallel_trial_count.is_none()
+            && self.max_failed_trial_count.is_none()
+        {
             return Err(kubeflow_core::Error::invalid_argument(
                 "budget",
                 "give at least one of max_trial_count, parallel_trial_count, max_failed_trial_count",
@@ -454,12 +478,18 @@ impl EditBudget<'_> {
         validate_experiment(&candidate)?;
         let trials = current.status.as_ref().and_then(|s| s.trials).unwrap_or(0);
         if current.is_completed() && candidate.spec != current.spec {
-            let policy = current.spec.resume_policy.clone().unwrap_or(ResumePolicy::Never);
+            let policy = current
+                .spec
+                .resume_policy
+                .clone()
+                .unwrap_or(ResumePolicy::Never);
             let by_budget = current
                 .condition(crate::ExperimentConditionType::Succeeded)
                 .and_then(|c| c.reason.as_deref())
                 == Some(EXPERIMENT_MAX_TRIALS_REACHED);
-            if !(by_budget && matches!(policy, ResumePolicy::LongRunning | ResumePolicy::FromVolume)) {
+            if !(by_budget
+                && matches!(policy, ResumePolicy::LongRunning | ResumePolicy::FromVolume))
+            {
                 return Err(c.not_allowed(
                     &self.name,
                     format!(
@@ -475,11 +505,16 @@ impl EditBudget<'_> {
             }
         }
         if candidate.spec.max_trial_count != current.spec.max_trial_count
-            && candidate.spec.max_trial_count.is_some_and(|m| current.is_completed() && m <= trials)
+            && candidate
+                .spec
+                .max_trial_count
+                .is_some_and(|m| current.is_completed() && m <= trials)
         {
             return Err(c.not_allowed(
                 &self.name,
-                format!("spec.maxTrialCount must be greater than status.trials ({trials}) to restart"),
+                format!(
+                    "spec.maxTrialCount must be greater than status.trials ({trials}) to restart"
+                ),
             ));
         }
         let mut spec = serde_json::Map::new();

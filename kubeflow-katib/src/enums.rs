@@ -286,12 +286,19 @@ mod tests {
 
     #[test]
     fn known_and_unknown_values_round_trip() {
-        let v: CollectorKind = serde_json::from_str("\"PrometheusMetric\"").unwrap_or(CollectorKind::StdOut);
+        let v: CollectorKind =
+            serde_json::from_str("\"PrometheusMetric\"").unwrap_or(CollectorKind::StdOut);
         assert_eq!(v, CollectorKind::PrometheusMetric);
         let u: AlgorithmName = serde_json::from_str("\"my-algo\"").unwrap_or(AlgorithmName::Random);
         assert_eq!(u, AlgorithmName::Unknown("my-algo".into()));
-        assert_eq!(serde_json::to_string(&u).ok().as_deref(), Some("\"my-algo\""));
-        assert_eq!(ObjectiveType::from(""), ObjectiveType::Unknown(String::new()));
+        assert_eq!(
+            serde_json::to_string(&u).ok().as_deref(),
+            Some("\"my-algo\"")
+        );
+        assert_eq!(
+            ObjectiveType::from(""),
+            ObjectiveType::Unknown(String::new())
+        );
         assert_eq!(AlgorithmName::MultivariateTpe.as_str(), "multivariate-tpe");
     }
 }

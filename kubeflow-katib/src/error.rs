@@ -18,16 +18,12 @@ pub enum Error {
 
     /// The API server (or Katib's admission webhook) refused a create or an update. `message`
     /// is the server's text, verbatim.
-    #[error("{operation} {kind} {namespace}/{name} was rejected (HTTP {code} {reason}): {message}")]
+    #[error("{operation} Experiment {experiment} was rejected (HTTP {code} {reason}): {message}")]
     Rejected {
-        /// What we tried (`create`, `update`, `patch`).
+        /// What we tried (`create`, `patch`).
         operation: &'static str,
-        /// The kind (`Experiment`).
-        kind: &'static str,
-        /// Namespace.
-        namespace: String,
-        /// Object name.
-        name: String,
+        /// The experiment, as `namespace/name`.
+        experiment: String,
         /// HTTP status.
         code: u16,
         /// The server's machine-readable reason (`Invalid`, `Forbidden`, `BadRequest`…).
@@ -71,7 +67,7 @@ pub enum Error {
 
     /// An error from kubeflow-core (configuration, Kubernetes API, port-forward…).
     #[error(transparent)]
-    Core(#[from] kubeflow_core::Error),
+    Core(Box<kubeflow_core::Error>),
 
     /// A value could not be converted to or from JSON.
     #[error("{context}: {source}")]
@@ -86,7 +82,13 @@ pub enum Error {
 
 impl From<kube::Error> for Error {
     fn from(e: kube::Error) -> Self {
-        Error::Core(kubeflow_core::Error::Kube(e))
+        Error::Core(Box::new(kubeflow_core::Error::Kube(e)))
+    }
+}
+
+impl From<kubeflow_core::Error> for Error {
+    fn from(e: kubeflow_core::Error) -> Self {
+        Error::Core(Box::new(e))
     }
 }
 

@@ -55,7 +55,7 @@ pub mod validate;
 mod wait;
 
 pub use builder::{ExperimentBuilder, TrialTemplateBuilder};
-pub use client::{EditBudget, KatibClient, NamespaceCheck, TrialSummary, METRICS_COLLECTOR_LABEL};
+pub use client::{EditBudget, KatibClient, METRICS_COLLECTOR_LABEL, NamespaceCheck, TrialSummary};
 pub use enums::*;
 pub use error::{Error, Result};
 pub use tune::Tune;

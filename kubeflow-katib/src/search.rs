@@ -47,7 +47,9 @@ impl SearchSpace {
     }
 
     fn space(&mut self) -> &mut FeasibleSpace {
-        self.0.feasible_space.get_or_insert_with(FeasibleSpace::default)
+        self.0
+            .feasible_space
+            .get_or_insert_with(FeasibleSpace::default)
     }
 
     /// Sets the step between values (double and int; `grid` needs it for doubles).

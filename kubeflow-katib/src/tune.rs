@@ -179,7 +179,9 @@ impl Tune {
             if !used.contains(p) {
                 errors.errors.push(ValidationError {
                     field: format!("spec.parameters[{i}].name"),
-                    message: format!("parameter {p} is not used in the command (no ${{trialParameters.{p}}})"),
+                    message: format!(
+                        "parameter {p} is not used in the command (no ${{trialParameters.{p}}})"
+                    ),
                 });
             }
         }

@@ -15,7 +15,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::enums::{CollectorKind, FileFormat, FileSystemKind, ObjectiveType, ParameterType, ResumePolicy};
+use crate::enums::{
+    CollectorKind, FileFormat, FileSystemKind, ObjectiveType, ParameterType, ResumePolicy,
+};
 use crate::types::{Experiment, MetricsCollectorSpec, ParameterSpec, TrialTemplate};
 
 /// The longest experiment name Katib accepts.
@@ -75,8 +77,10 @@ static PLACEHOLDER_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{trialParameters\.([^}]+)\}").expect("valid regex"));
 #[allow(clippy::expect_used)]
 static META_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|(Labels|Annotations)\[[^\]]+\])\}$")
-        .expect("valid regex")
+    Regex::new(
+        r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|(Labels|Annotations)\[[^\]]+\])\}$",
+    )
+    .expect("valid regex")
 });
 #[allow(clippy::expect_used)]
 static TWO_GROUPS_RE: LazyLock<Regex> =
@@ -106,7 +110,14 @@ impl Errors {
 }
 
 /// Kinds whose success/failure conditions the webhook fills in.
-const DEFAULTED_KINDS: &[&str] = &["Job", "TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "TrainJob"];
+const DEFAULTED_KINDS: &[&str] = &[
+    "Job",
+    "TFJob",
+    "PyTorchJob",
+    "XGBoostJob",
+    "MPIJob",
+    "TrainJob",
+];
 
 /// Checks an experiment against the rules of Katib's admission webhook.
 ///
@@ -129,7 +140,10 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
     let mut errs = Errors(Vec::new());
     let spec = &exp.spec;
 
-    match (exp.metadata.name.as_deref(), exp.metadata.generate_name.as_deref()) {
+    match (
+        exp.metadata.name.as_deref(),
+        exp.metadata.generate_name.as_deref(),
+    ) {
         (Some(name), _) if !name.is_empty() => {
             if !NAME_RE.is_match(name) {
                 errs.push(
@@ -141,7 +155,10 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
             if name.len() > MAX_NAME_LEN {
                 errs.push(
                     "metadata.name",
-                    format!("must be no more than {MAX_NAME_LEN} characters (it has {})", name.len()),
+                    format!(
+                        "must be no more than {MAX_NAME_LEN} characters (it has {})",
+                        name.len()
+                    ),
                 );
             }
         }
@@ -150,7 +167,10 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
             if prefix.len() + 5 > MAX_NAME_LEN {
                 errs.push(
                     "metadata.generateName",
-                    format!("must be no more than {} characters, as the server appends 5", MAX_NAME_LEN - 5),
+                    format!(
+                        "must be no more than {} characters, as the server appends 5",
+                        MAX_NAME_LEN - 5
+                    ),
                 );
             }
         }
@@ -158,7 +178,10 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
     }
 
     if let Some(n) = spec.max_failed_trial_count.filter(|n| *n < 0) {
-        errs.push("spec.maxFailedTrialCount", format!("should not be less than 0 (got {n})"));
+        errs.push(
+            "spec.maxFailedTrialCount",
+            format!("should not be less than 0 (got {n})"),
+        );
     }
     if spec.max_trial_count.is_some_and(|n| n <= 0) {
         errs.push("spec.maxTrialCount", "must be greater than 0");
@@ -186,7 +209,10 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
     match &spec.objective {
         None => errs.push("spec.objective", "must be specified"),
         Some(o) => {
-            if !matches!(o.type_, Some(ObjectiveType::Minimize | ObjectiveType::Maximize)) {
+            if !matches!(
+                o.type_,
+                Some(ObjectiveType::Minimize | ObjectiveType::Maximize)
+            ) {
                 errs.push(
                     "spec.objective.type",
                     format!(
@@ -215,13 +241,20 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
 
     match &spec.algorithm {
         None => errs.push("spec.algorithm", "must be specified"),
-        Some(a) if a.algorithm_name.as_ref().is_none_or(|n| n.as_str().is_empty()) => {
+        Some(a)
+            if a.algorithm_name
+                .as_ref()
+                .is_none_or(|n| n.as_str().is_empty()) =>
+        {
             errs.push("spec.algorithm.algorithmName", "must be specified")
         }
         Some(_) => {}
     }
     if let Some(es) = &spec.early_stopping
-        && es.algorithm_name.as_ref().is_none_or(|n| n.as_str().is_empty())
+        && es
+            .algorithm_name
+            .as_ref()
+            .is_none_or(|n| n.as_str().is_empty())
     {
         errs.push("spec.earlyStopping.algorithmName", "must be specified");
     }
@@ -238,8 +271,14 @@ pub fn validate_experiment(exp: &Experiment) -> Result<(), ValidationErrors> {
     validate_trial_template(spec.trial_template.as_ref(), parameters, &mut errs);
 
     match (parameters.is_empty(), spec.nas_config.is_some()) {
-        (true, false) => errs.push("spec", "spec.parameters or spec.nasConfig must be specified"),
-        (false, true) => errs.push("spec", "only one of spec.parameters and spec.nasConfig can be specified"),
+        (true, false) => errs.push(
+            "spec",
+            "spec.parameters or spec.nasConfig must be specified",
+        ),
+        (false, true) => errs.push(
+            "spec",
+            "only one of spec.parameters and spec.nasConfig can be specified",
+        ),
         _ => {}
     }
     validate_parameters(parameters, &mut errs);
@@ -271,15 +310,21 @@ fn validate_parameters(parameters: &[ParameterSpec], errs: &mut Errors) {
         let at = format!("spec.parameters[{i}]");
         match p.name.as_deref() {
             None | Some("") => errs.push(format!("{at}.name"), "must be specified"),
-            Some(n) if !names.insert(n) => {
-                errs.push(format!("{at}.name"), format!("parameter name {n} is duplicated"))
-            }
+            Some(n) if !names.insert(n) => errs.push(
+                format!("{at}.name"),
+                format!("parameter name {n} is duplicated"),
+            ),
             Some(_) => {}
         }
         let type_ = p.parameter_type.clone();
         if !matches!(
             type_,
-            Some(ParameterType::Double | ParameterType::Int | ParameterType::Categorical | ParameterType::Discrete)
+            Some(
+                ParameterType::Double
+                    | ParameterType::Int
+                    | ParameterType::Categorical
+                    | ParameterType::Discrete
+            )
         ) {
             errs.push(
                 format!("{at}.parameterType"),
@@ -295,13 +340,23 @@ fn validate_parameters(parameters: &[ParameterSpec], errs: &mut Errors) {
         {
             errs.push(
                 format!("{at}.feasibleSpace.distribution"),
-                format!("distribution: {d} is not supported (uniform, logUniform, normal or logNormal)"),
+                format!(
+                    "distribution: {d} is not supported (uniform, logUniform, normal or logNormal)"
+                ),
             );
         }
         let empty = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
         let list = fs.list.as_deref().unwrap_or_default();
-        if empty(&fs.min) && empty(&fs.max) && empty(&fs.step) && list.is_empty() && fs.distribution.is_none() {
-            errs.push(format!("{at}.feasibleSpace"), "feasibleSpace must be specified");
+        if empty(&fs.min)
+            && empty(&fs.max)
+            && empty(&fs.step)
+            && list.is_empty()
+            && fs.distribution.is_none()
+        {
+            errs.push(
+                format!("{at}.feasibleSpace"),
+                "feasibleSpace must be specified",
+            );
             continue;
         }
         match type_ {
@@ -318,17 +373,17 @@ fn validate_parameters(parameters: &[ParameterSpec], errs: &mut Errors) {
                         format!("feasibleSpace.max or feasibleSpace.min must be specified for parameterType: {t}"),
                     );
                 } else {
-                    let parse = |s: &Option<String>| s.as_deref().unwrap_or("").trim().parse::<f64>();
+                    let parse =
+                        |s: &Option<String>| s.as_deref().unwrap_or("").trim().parse::<f64>();
                     match (parse(&fs.min), parse(&fs.max)) {
                         (Ok(min), Ok(max)) if min > max => errs.push(
                             format!("{at}.feasibleSpace.min"),
                             format!("min ({min}) must not be greater than max ({max})"),
                         ),
                         (Ok(_), Ok(_)) => {}
-                        _ => errs.push(
-                            format!("{at}.feasibleSpace"),
-                            "min and max must be numbers",
-                        ),
+                        _ => {
+                            errs.push(format!("{at}.feasibleSpace"), "min and max must be numbers")
+                        }
                     }
                 }
             }
@@ -351,7 +406,11 @@ fn validate_parameters(parameters: &[ParameterSpec], errs: &mut Errors) {
     }
 }
 
-fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpec], errs: &mut Errors) {
+fn validate_trial_template(
+    t: Option<&TrialTemplate>,
+    parameters: &[ParameterSpec],
+    errs: &mut Errors,
+) {
     const AT: &str = "spec.trialTemplate";
     let Some(t) = t else {
         errs.push(AT, "must be specified");
@@ -394,7 +453,10 @@ fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpe
             return;
         }
         (None, Some(cm)) => {
-            if !set(&cm.config_map_name) || !set(&cm.config_map_namespace) || !set(&cm.template_path) {
+            if !set(&cm.config_map_name)
+                || !set(&cm.config_map_namespace)
+                || !set(&cm.template_path)
+            {
                 errs.push(
                     format!("{AT}.configMap"),
                     "configMapName, configMapNamespace and templatePath must be specified",
@@ -406,7 +468,10 @@ fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpe
         (Some(s), None) => s.0.to_string(),
     };
 
-    let param_names: HashSet<&str> = parameters.iter().filter_map(|p| p.name.as_deref()).collect();
+    let param_names: HashSet<&str> = parameters
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .collect();
     let mut names = HashSet::new();
     let mut refs = HashSet::new();
     let used = placeholders(&text);
@@ -415,7 +480,10 @@ fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpe
         let name = tp.name.as_deref().unwrap_or("");
         let reference = tp.reference.as_deref().unwrap_or("");
         if name.is_empty() || reference.is_empty() || name.contains(['{', '}']) {
-            errs.push(at, "name and reference must be specified and name must not contain '{' or '}'");
+            errs.push(
+                at,
+                "name and reference must be specified and name must not contain '{' or '}'",
+            );
             continue;
         }
         if !names.insert(name) {
@@ -432,7 +500,10 @@ fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpe
             );
             continue;
         }
-        if !param_names.is_empty() && !META_RE.is_match(reference) && !param_names.contains(reference) {
+        if !param_names.is_empty()
+            && !META_RE.is_match(reference)
+            && !param_names.contains(reference)
+        {
             let mut known: Vec<&str> = param_names.iter().copied().collect();
             known.sort_unstable();
             errs.push(
@@ -467,7 +538,11 @@ fn validate_trial_template(t: Option<&TrialTemplate>, parameters: &[ParameterSpe
 
     let Some(spec) = &t.trial_spec else { return };
     let meta = spec.0.get("metadata");
-    let meta_set = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let meta_set = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
     if meta_set("name") || meta_set("namespace") {
         errs.push(
             format!("{AT}.trialSpec.metadata"),
@@ -546,12 +621,18 @@ fn validate_metrics_collector(mc: Option<&MetricsCollectorSpec>, errs: &mut Erro
                 );
             }
             if format == Some(FileFormat::Json) && source.is_some_and(|s| s.filter.is_some()) {
-                errs.push(format!("{AT}.source.filter"), "filter must be nil when format of metrics file is json");
+                errs.push(
+                    format!("{AT}.source.filter"),
+                    "filter must be nil when format of metrics file is json",
+                );
             }
         }
         CollectorKind::TensorFlowEvent => {
             if let Some(f) = fsp
-                && (f.kind.as_ref().is_some_and(|k| *k != FileSystemKind::Directory)
+                && (f
+                    .kind
+                    .as_ref()
+                    .is_some_and(|k| *k != FileSystemKind::Directory)
                     || f.path.as_ref().is_some_and(|p| !p.starts_with('/')))
             {
                 errs.push(
@@ -560,7 +641,10 @@ fn validate_metrics_collector(mc: Option<&MetricsCollectorSpec>, errs: &mut Erro
                 );
             }
             if fsp.is_some_and(|f| f.format.is_some()) {
-                errs.push(format!("{AT}.source.fileSystemPath.format"), "must be empty");
+                errs.push(
+                    format!("{AT}.source.fileSystemPath.format"),
+                    "must be empty",
+                );
             }
         }
         CollectorKind::PrometheusMetric => {
@@ -578,7 +662,10 @@ fn validate_metrics_collector(mc: Option<&MetricsCollectorSpec>, errs: &mut Erro
                     "must be a positive integer value for metrics collector kind: PrometheusMetric",
                 );
             }
-            let path = http.and_then(|h| h.get("path")).and_then(Value::as_str).unwrap_or("/metrics");
+            let path = http
+                .and_then(|h| h.get("path"))
+                .and_then(Value::as_str)
+                .unwrap_or("/metrics");
             if !path.starts_with('/') {
                 errs.push(
                     format!("{AT}.source.httpGet.path"),
@@ -587,16 +674,28 @@ fn validate_metrics_collector(mc: Option<&MetricsCollectorSpec>, errs: &mut Erro
             }
         }
         CollectorKind::Custom => {
-            if mc.collector.as_ref().and_then(|c| c.custom_collector.as_ref()).is_none() {
+            if mc
+                .collector
+                .as_ref()
+                .and_then(|c| c.custom_collector.as_ref())
+                .is_none()
+            {
                 errs.push(
                     format!("{AT}.collector.customCollector"),
                     "metrics collector kind: Custom is required",
                 );
             }
             if let Some(f) = fsp
-                && (!abs(f.path.as_ref()) || !matches!(f.kind, Some(FileSystemKind::File | FileSystemKind::Directory)))
+                && (!abs(f.path.as_ref())
+                    || !matches!(
+                        f.kind,
+                        Some(FileSystemKind::File | FileSystemKind::Directory)
+                    ))
             {
-                errs.push(format!("{AT}.source.fileSystemPath"), ".spec.metricsCollectorSpec.source is invalid");
+                errs.push(
+                    format!("{AT}.source.fileSystemPath"),
+                    ".spec.metricsCollectorSpec.source is invalid",
+                );
             }
         }
         CollectorKind::Unknown(k) => errs.push(
@@ -610,7 +709,10 @@ fn validate_metrics_collector(mc: Option<&MetricsCollectorSpec>, errs: &mut Erro
         .unwrap_or_default();
     for f in formats {
         match Regex::new(&go_regex(f)) {
-            Err(e) => errs.push(format!("{AT}.source.filter.metricsFormat"), format!("invalid filter {f:?}: {e}")),
+            Err(e) => errs.push(
+                format!("{AT}.source.filter.metricsFormat"),
+                format!("invalid filter {f:?}: {e}"),
+            ),
             Ok(_) if !TWO_GROUPS_RE.is_match(f) => errs.push(
                 format!("{AT}.source.filter.metricsFormat"),
                 format!("two top subexpressions are required in {f:?}"),
@@ -642,8 +744,17 @@ fn go_regex(pattern: &str) -> String {
             '{' if !REPEAT.is_match(&pattern[i..]) => out.push_str("\\{"),
             '}' => {
                 // A `}` closing a repetition stays; any other is a literal.
-                let closes = pattern[..i].rfind('{').is_some_and(|j| REPEAT.is_match(&pattern[j..]) && REPEAT.find(&pattern[j..]).is_some_and(|m| j + m.end() == i + 1));
-                if closes { out.push(c) } else { out.push_str("\\}") }
+                let closes = pattern[..i].rfind('{').is_some_and(|j| {
+                    REPEAT.is_match(&pattern[j..])
+                        && REPEAT
+                            .find(&pattern[j..])
+                            .is_some_and(|m| j + m.end() == i + 1)
+                });
+                if closes {
+                    out.push(c)
+                } else {
+                    out.push_str("\\}")
+                }
             }
             _ => out.push(c),
         }

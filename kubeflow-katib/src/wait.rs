@@ -46,9 +46,15 @@ impl ExperimentProgress {
     /// The progress an experiment shows.
     pub fn of(exp: &Experiment) -> Self {
         use ExperimentConditionType as C;
-        let phase = [C::Failed, C::Succeeded, C::Restarting, C::Running, C::Created]
-            .into_iter()
-            .find(|c| exp.has_condition(c.clone()));
+        let phase = [
+            C::Failed,
+            C::Succeeded,
+            C::Restarting,
+            C::Running,
+            C::Created,
+        ]
+        .into_iter()
+        .find(|c| exp.has_condition(c.clone()));
         let st = exp.status.clone().unwrap_or_default();
         let objective = exp.spec.objective.as_ref();
         let metric = objective.and_then(|o| o.objective_metric_name.clone());
@@ -111,6 +117,7 @@ impl fmt::Display for ExperimentProgress {
 }
 
 type Reason = Arc<Mutex<Option<(String, String)>>>;
+type ProgressFn = Box<dyn FnMut(&ExperimentProgress) + Send>;
 
 /// Waits until an experiment reaches a condition (default: `Succeeded`), watching it. Build it
 /// with [`KatibClient::wait`](crate::KatibClient::wait), then `.await` it or call
@@ -125,7 +132,7 @@ pub struct WaitExperiment {
     name: String,
     until: ExperimentConditionType,
     timeout: Option<Duration>,
-    on_progress: Option<Box<dyn FnMut(&ExperimentProgress) + Send>>,
+    on_progress: Option<ProgressFn>,
 }
 
 impl fmt::Debug for WaitExperiment {
@@ -171,7 +178,14 @@ impl WaitExperiment {
         self
     }
 
-    fn build(self) -> (wait::Wait<Experiment, ExperimentProgress>, Reason, String, String) {
+    fn build(
+        self,
+    ) -> (
+        wait::Wait<Experiment, ExperimentProgress>,
+        Reason,
+        String,
+        String,
+    ) {
         let reason: Reason = Arc::new(Mutex::new(None));
         let seen = reason.clone();
         let until = self.until.clone();
@@ -197,7 +211,10 @@ impl WaitExperiment {
                 return Check::Failed(progress, text);
             }
             if until == C::Failed && exp.is_succeeded() {
-                return Check::Failed(progress, "the experiment succeeded; it will not fail".into());
+                return Check::Failed(
+                    progress,
+                    "the experiment succeeded; it will not fail".into(),
+                );
             }
             Check::Pending(progress)
         };
@@ -215,7 +232,9 @@ impl WaitExperiment {
     }
 
     /// The wait as a stream of progress events, ending with the experiment.
-    pub fn stream(self) -> impl Stream<Item = Result<WaitEvent<ExperimentProgress, Experiment>>> + Send {
+    pub fn stream(
+        self,
+    ) -> impl Stream<Item = Result<WaitEvent<ExperimentProgress, Experiment>>> + Send {
         let (w, reason, ns, name) = self.build();
         w.stream()
             .map(move |item| item.map_err(|e| map_error(e, &reason, &ns, &name)))

@@ -19,7 +19,10 @@ fn categorical_goes_into_list_not_distribution() -> anyhow::Result<()> {
         serde_json::to_value(&d)?,
         json!({"name": "batch", "parameterType": "discrete", "feasibleSpace": {"list": ["16", "32"]}})
     );
-    let lr = search::double(0.001, 0.1).log_uniform().step(0.001).into_parameter("lr");
+    let lr = search::double(0.001, 0.1)
+        .log_uniform()
+        .step(0.001)
+        .into_parameter("lr");
     assert_eq!(
         serde_json::to_value(&lr)?,
         json!({"name": "lr", "parameterType": "double",
@@ -39,21 +42,31 @@ fn job_experiment_snapshot() -> anyhow::Result<()> {
         .metric_strategy("loss", MetricStrategyType::Latest)
         .algorithm("bayesianoptimization")
         .algorithm_setting("random_state", 10)
-        .early_stopping("medianstop", [("min_trials_required", 2), ("start_step", 4)])
+        .early_stopping(
+            "medianstop",
+            [("min_trials_required", 2), ("start_step", 4)],
+        )
         .parameter("lr", search::double(0.01, 0.05))
         .parameter("layers", search::int(2, 5))
         .parameter("optimizer", search::categorical(["sgd", "adam", "ftrl"]))
         .trial_template(
             TrialTemplateBuilder::job("ghcr.io/kubeflow/katib/pytorch-mnist-cpu:v0.19.0")
-                .command(["python3", "/opt/mnist.py", "--lr=${trialParameters.lr}",
-                          "--layers=${trialParameters.layers}", "--optimizer=${trialParameters.optimizer}"])
+                .command([
+                    "python3",
+                    "/opt/mnist.py",
+                    "--lr=${trialParameters.lr}",
+                    "--layers=${trialParameters.layers}",
+                    "--optimizer=${trialParameters.optimizer}",
+                ])
                 .env("EPOCHS", "1")
                 .resource("cpu", "500m")
                 .resource("memory", "1Gi")
                 .retain(true),
         )
-        .metrics_collector(MetricsCollectorSpec::file("/var/log/katib/metrics.log", FileFormat::Text)
-            .filter(["([\\w|-]+)\\s*=\\s*([+-]?\\d*(\\.\\d+)?)"]))
+        .metrics_collector(
+            MetricsCollectorSpec::file("/var/log/katib/metrics.log", FileFormat::Text)
+                .filter(["([\\w|-]+)\\s*=\\s*([+-]?\\d*(\\.\\d+)?)"]),
+        )
         .max_trial_count(12)
         .parallel_trial_count(3)
         .max_failed_trial_count(3)
@@ -73,11 +86,17 @@ fn training_operator_and_trainjob_templates_snapshot() -> anyhow::Result<()> {
             .max_trial_count(4)
     };
     let pytorch = base()
-        .trial_template(TrialTemplateBuilder::pytorch_job("pt:1", 2).command(["torchrun", "train.py", "--lr=${trialParameters.lr}"]))
+        .trial_template(TrialTemplateBuilder::pytorch_job("pt:1", 2).command([
+            "torchrun",
+            "train.py",
+            "--lr=${trialParameters.lr}",
+        ]))
         .build()?;
     insta::assert_yaml_snapshot!("pytorchjob_experiment", pytorch);
     let tf = base()
-        .trial_template(TrialTemplateBuilder::tf_job("tf:1", 1).args(["--lr=${trialParameters.lr}"]))
+        .trial_template(
+            TrialTemplateBuilder::tf_job("tf:1", 1).args(["--lr=${trialParameters.lr}"]),
+        )
         .build()?;
     insta::assert_yaml_snapshot!("tfjob_template", tf.spec.trial_template);
     let train = base()
@@ -96,8 +115,11 @@ fn tune_snapshot() -> anyhow::Result<()> {
     // The Python SDK's documented tune() call, as the Rust equivalent.
     let exp = Tune::new("tune-experiment", "docker.io/library/python:3.12-slim")
         .namespace("kubeflow-user-example-com")
-        .command(["python3", "-c",
-                  "a=${trialParameters.a}; b=${trialParameters.b}; print(f'result={4*a-b**2}')"])
+        .command([
+            "python3",
+            "-c",
+            "a=${trialParameters.a}; b=${trialParameters.b}; print(f'result={4*a-b**2}')",
+        ])
         .parameter("a", search::int(10, 20))
         .parameter("b", search::double(0.1, 0.2))
         .objective(ObjectiveType::Maximize, "result")
@@ -105,7 +127,10 @@ fn tune_snapshot() -> anyhow::Result<()> {
         .resource("cpu", "2")
         .build()?;
     assert_eq!(
-        exp.spec.metrics_collector_spec.as_ref().and_then(|m| m.kind().cloned()),
+        exp.spec
+            .metrics_collector_spec
+            .as_ref()
+            .and_then(|m| m.kind().cloned()),
         None,
         "StdOut is the webhook's default: nothing written"
     );

@@ -1,7 +1,9 @@
 //! `KatibClient` against a mock API server (wiremock): the webhook's message surfaced verbatim,
 //! budget edits as merge patches, restarts refused before anything is sent, namespace checks.
 
-use kubeflow_katib::{Error, ExperimentBuilder, KatibClient, ObjectiveType, TrialTemplateBuilder, search};
+use kubeflow_katib::{
+    Error, ExperimentBuilder, KatibClient, ObjectiveType, TrialTemplateBuilder, search,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -15,7 +17,8 @@ async fn client(server: &MockServer) -> anyhow::Result<KatibClient> {
 async fn catch_all(server: &MockServer) {
     Mock::given(wiremock::matchers::any())
         .respond_with(|req: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected request {} {}", req.method, req.url))
+            ResponseTemplate::new(599)
+                .set_body_string(format!("unexpected request {} {}", req.method, req.url))
         })
         .with_priority(u8::MAX)
         .expect(0)
@@ -58,7 +61,9 @@ async fn create_surfaces_the_webhook_message_verbatim() -> anyhow::Result<()> {
     let message = "admission webhook \"validator.experiment.katib.kubeflow.org\" denied the request: \
                    spec.algorithm.algorithmName: Invalid value: \"random\": unable to get Suggestion config data for algorithm random";
     Mock::given(method("POST"))
-        .and(path("/apis/kubeflow.org/v1beta1/namespaces/team/experiments"))
+        .and(path(
+            "/apis/kubeflow.org/v1beta1/namespaces/team/experiments",
+        ))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": "BadRequest", "code": 400
@@ -69,9 +74,18 @@ async fn create_surfaces_the_webhook_message_verbatim() -> anyhow::Result<()> {
     let katib = client(&server).await?;
     let err = katib.create(&experiment()?).await.err();
     match err {
-        Some(Error::Rejected { message: m, code, reason, namespace, name, .. }) => {
+        Some(Error::Rejected {
+            message: m,
+            code,
+            reason,
+            experiment,
+            ..
+        }) => {
             assert_eq!(m, message);
-            assert_eq!((code, reason.as_str(), namespace.as_str(), name.as_str()), (400, "BadRequest", "team", "exp"));
+            assert_eq!(
+                (code, reason.as_str(), experiment.as_str()),
+                (400, "BadRequest", "team/exp")
+            );
         }
         other => panic!("expected Rejected, got {other:?}"),
     }
@@ -86,7 +100,11 @@ async fn invalid_experiments_are_not_sent() -> anyhow::Result<()> {
     let mut exp = experiment()?;
     exp.spec.max_trial_count = Some(0);
     match katib.create(&exp).await {
-        Err(Error::Invalid(e)) => assert!(e.to_string().contains("spec.maxTrialCount: must be greater than 0"), "{e}"),
+        Err(Error::Invalid(e)) => assert!(
+            e.to_string()
+                .contains("spec.maxTrialCount: must be greater than 0"),
+            "{e}"
+        ),
         other => panic!("expected Invalid, got {other:?}"),
     }
     Ok(())
@@ -97,33 +115,53 @@ async fn edit_budget_sends_a_merge_patch_of_the_budget_only() -> anyhow::Result<
     let server = MockServer::start().await;
     catch_all(&server).await;
     let url = "/apis/kubeflow.org/v1beta1/namespaces/team/experiments/exp";
-    Mock::given(method("GET")).and(path(url))
-        .respond_with(ResponseTemplate::new(200).set_body_json(stored(json!({"trials": 1}), "Never")))
-        .expect(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(url))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(stored(json!({"trials": 1}), "Never")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
     let mut patched = stored(json!({"trials": 1}), "Never");
     patched["spec"]["maxTrialCount"] = json!(10);
     patched["spec"]["parallelTrialCount"] = json!(2);
-    Mock::given(method("PATCH")).and(path(url))
+    Mock::given(method("PATCH"))
+        .and(path(url))
         .and(header("content-type", "application/merge-patch+json"))
-        .and(body_json(json!({"spec": {"maxTrialCount": 10, "parallelTrialCount": 2}})))
+        .and(body_json(
+            json!({"spec": {"maxTrialCount": 10, "parallelTrialCount": 2}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(patched))
-        .expect(1).mount(&server).await;
+        .expect(1)
+        .mount(&server)
+        .await;
     let katib = client(&server).await?;
-    let exp = katib.edit_budget("exp").max_trial_count(10).parallel_trial_count(2).send().await?;
+    let exp = katib
+        .edit_budget("exp")
+        .max_trial_count(10)
+        .parallel_trial_count(2)
+        .send()
+        .await?;
     assert_eq!(exp.spec.max_trial_count, Some(10));
 
     // Inconsistent budgets are refused before the patch.
     let server2 = MockServer::start().await;
     catch_all(&server2).await;
-    Mock::given(method("GET")).and(path(url))
+    Mock::given(method("GET"))
+        .and(path(url))
         .respond_with(ResponseTemplate::new(200).set_body_json(stored(json!({}), "Never")))
-        .mount(&server2).await;
+        .mount(&server2)
+        .await;
     let katib = client(&server2).await?;
     match katib.edit_budget("exp").parallel_trial_count(7).send().await {
         Err(Error::Invalid(e)) => assert!(e.to_string().contains("spec.parallelTrialCount: should be less than or equal to spec.maxTrialCount (7 > 3)"), "{e}"),
         other => panic!("expected Invalid, got {other:?}"),
     }
-    assert!(katib.edit_budget("exp").send().await.is_err(), "no field given");
+    assert!(
+        katib.edit_budget("exp").send().await.is_err(),
+        "no field given"
+    );
     Ok(())
 }
 
@@ -136,20 +174,39 @@ fn succeeded(reason: &str) -> Value {
 async fn restart_is_refused_when_katib_would_refuse_it() -> anyhow::Result<()> {
     let url = "/apis/kubeflow.org/v1beta1/namespaces/team/experiments/exp";
     let cases = [
-        (succeeded("ExperimentMaxTrialsReached"), "Never", 10, "resume policy Never"),
-        (succeeded("ExperimentGoalReached"), "LongRunning", 10, "succeeded with reason ExperimentGoalReached"),
-        (succeeded("ExperimentMaxTrialsReached"), "LongRunning", 3, "must be greater than status.trials (3)"),
+        (
+            succeeded("ExperimentMaxTrialsReached"),
+            "Never",
+            10,
+            "resume policy Never",
+        ),
+        (
+            succeeded("ExperimentGoalReached"),
+            "LongRunning",
+            10,
+            "succeeded with reason ExperimentGoalReached",
+        ),
+        (
+            succeeded("ExperimentMaxTrialsReached"),
+            "LongRunning",
+            3,
+            "must be greater than status.trials (3)",
+        ),
         (json!({"trials": 1}), "LongRunning", 10, "is not completed"),
     ];
     for (status, policy, max, text) in cases {
         let server = MockServer::start().await;
         catch_all(&server).await;
-        Mock::given(method("GET")).and(path(url))
+        Mock::given(method("GET"))
+            .and(path(url))
             .respond_with(ResponseTemplate::new(200).set_body_json(stored(status, policy)))
-            .mount(&server).await;
+            .mount(&server)
+            .await;
         let katib = client(&server).await?;
         match katib.restart("exp", max).await {
-            Err(Error::NotAllowed { message, .. }) => assert!(message.contains(text), "{message:?} lacks {text:?}"),
+            Err(Error::NotAllowed { message, .. }) => {
+                assert!(message.contains(text), "{message:?} lacks {text:?}")
+            }
             other => panic!("expected NotAllowed ({text}), got {other:?}"),
         }
     }
@@ -157,11 +214,18 @@ async fn restart_is_refused_when_katib_would_refuse_it() -> anyhow::Result<()> {
     let server = MockServer::start().await;
     catch_all(&server).await;
     let st = stored(succeeded("ExperimentMaxTrialsReached"), "LongRunning");
-    Mock::given(method("GET")).and(path(url))
-        .respond_with(ResponseTemplate::new(200).set_body_json(st.clone())).mount(&server).await;
-    Mock::given(method("PATCH")).and(path(url))
+    Mock::given(method("GET"))
+        .and(path(url))
+        .respond_with(ResponseTemplate::new(200).set_body_json(st.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(url))
         .and(body_json(json!({"spec": {"maxTrialCount": 6}})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(st)).expect(1).mount(&server).await;
+        .respond_with(ResponseTemplate::new(200).set_body_json(st))
+        .expect(1)
+        .mount(&server)
+        .await;
     client(&server).await?.restart("exp", 6).await?;
     Ok(())
 }

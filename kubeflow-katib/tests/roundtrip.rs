@@ -9,7 +9,9 @@ use kubeflow_katib::{
 };
 use serde_json::{Value, json};
 
-fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(input: &Value) -> anyhow::Result<Value> {
+fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    input: &Value,
+) -> anyhow::Result<Value> {
     let typed: T = serde_path_to_error_free(input)?;
     Ok(serde_json::to_value(&typed)?)
 }
@@ -41,7 +43,11 @@ fn every_reference_example_round_trips_and_validates() -> anyhow::Result<()> {
             seen += 1;
         }
     }
-    assert!(seen >= 5, "expected the 5 reference examples in {}, saw {seen}", dir.display());
+    assert!(
+        seen >= 5,
+        "expected the 5 reference examples in {}, saw {seen}",
+        dir.display()
+    );
     Ok(())
 }
 
@@ -117,17 +123,39 @@ fn experiment_with_status_and_unknown_fields_round_trips() -> anyhow::Result<()>
     assert!(exp.is_succeeded());
     assert!(!exp.is_running(), "Running=False must not count");
     assert!(exp.has_condition(ExperimentConditionType::Created));
-    let best = exp.optimal_trial().map(|t| t.parameters()).unwrap_or_default();
+    let best = exp
+        .optimal_trial()
+        .map(|t| t.parameters())
+        .unwrap_or_default();
     assert_eq!(best.get("opt").map(String::as_str), Some("adam"));
-    let acc = exp.optimal_trial().and_then(|t| t.metric("acc")).and_then(|m| m.latest_value());
+    let acc = exp
+        .optimal_trial()
+        .and_then(|t| t.metric("acc"))
+        .and_then(|m| m.latest_value());
     assert_eq!(acc, Some(0.97));
-    let loss = exp.optimal_trial().and_then(|t| t.metric("loss")).and_then(|m| m.latest_value());
+    let loss = exp
+        .optimal_trial()
+        .and_then(|t| t.metric("loss"))
+        .and_then(|m| m.latest_value());
     assert_eq!(loss, None, "\"unavailable\" is not a number");
     let spec = &exp.spec;
-    assert_eq!(spec.algorithm.as_ref().and_then(|a| a.algorithm_name.clone()), Some(AlgorithmName::Unknown("cmaes-v2".into())));
-    assert_eq!(spec.metrics_collector_spec.as_ref().and_then(|m| m.kind().cloned()), Some(CollectorKind::None));
+    assert_eq!(
+        spec.algorithm
+            .as_ref()
+            .and_then(|a| a.algorithm_name.clone()),
+        Some(AlgorithmName::Unknown("cmaes-v2".into()))
+    );
+    assert_eq!(
+        spec.metrics_collector_spec
+            .as_ref()
+            .and_then(|m| m.kind().cloned()),
+        Some(CollectorKind::None)
+    );
     let params = spec.parameters.as_deref().unwrap_or_default();
-    assert_eq!(params[2].parameter_type, Some(ParameterType::Unknown("quantum".into())));
+    assert_eq!(
+        params[2].parameter_type,
+        Some(ParameterType::Unknown("quantum".into()))
+    );
     assert!(spec.extra.contains_key("someFutureSpecField"));
     Ok(())
 }

@@ -28,7 +28,8 @@ fn reference_dir() -> PathBuf {
 async fn kube_client() -> anyhow::Result<Client> {
     let path = std::env::var("KUBEFLOW_TEST_KUBECONFIG")
         .context("KUBEFLOW_TEST_KUBECONFIG is not set: run through scripts/test")?;
-    let kubeconfig = kube::config::Kubeconfig::read_from(&path).with_context(|| format!("reading {path}"))?;
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(&path).with_context(|| format!("reading {path}"))?;
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
     Ok(Client::try_from(config)?)
 }
@@ -43,8 +44,13 @@ impl TestNamespace {
     async fn create(client: &Client, what: &str) -> anyhow::Result<Self> {
         let name = format!("katib-{what}-{:08x}", rand_u32());
         let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
-        Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await?;
-        Ok(TestNamespace { client: client.clone(), name })
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await?;
+        Ok(TestNamespace {
+            client: client.clone(),
+            name,
+        })
     }
 }
 
@@ -76,10 +82,16 @@ fn experiment(name: &str) -> anyhow::Result<Experiment> {
         .algorithm("random")
         .parameter("lr", search::double(0.01, 0.05))
         .parameter("optimizer", search::categorical(["sgd", "adam"]))
-        .trial_template(TrialTemplateBuilder::job("ghcr.io/kubeflow/katib/pytorch-mnist-cpu:v0.19.0").command([
-            "python3", "/opt/pytorch-mnist/mnist.py", "--lr=${trialParameters.lr}",
-            "--optimizer=${trialParameters.optimizer}",
-        ]))
+        .trial_template(
+            TrialTemplateBuilder::job("ghcr.io/kubeflow/katib/pytorch-mnist-cpu:v0.19.0").command(
+                [
+                    "python3",
+                    "/opt/pytorch-mnist/mnist.py",
+                    "--lr=${trialParameters.lr}",
+                    "--optimizer=${trialParameters.optimizer}",
+                ],
+            ),
+        )
         .max_trial_count(2)
         .parallel_trial_count(2)
         .max_failed_trial_count(1)
@@ -98,9 +110,13 @@ async fn patch_status<K>(api: &Api<K>, name: &str, status: Value) -> anyhow::Res
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&json!({"status": status})))
-        .await
-        .with_context(|| format!("patching the status of {name}"))?;
+    api.patch_status(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"status": status})),
+    )
+    .await
+    .with_context(|| format!("patching the status of {name}"))?;
     Ok(())
 }
 
@@ -114,10 +130,16 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     // The namespace label Katib needs: missing, then present.
     let check = katib.check_namespace(None).await?;
     ensure!(!check.is_ready(), "a fresh namespace has no label: {check}");
-    ensure!(check.to_string().contains("kubectl label namespace"), "{check}");
+    ensure!(
+        check.to_string().contains("kubectl label namespace"),
+        "{check}"
+    );
     Api::<Namespace>::all(client.clone())
-        .patch(&ns.name, &PatchParams::default(),
-               &Patch::Merge(&json!({"metadata": {"labels": {METRICS_COLLECTOR_LABEL: "enabled"}}})))
+        .patch(
+            &ns.name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"metadata": {"labels": {METRICS_COLLECTOR_LABEL: "enabled"}}})),
+        )
         .await?;
     ensure!(katib.check_namespace(Some(&ns.name)).await?.is_ready());
 
@@ -127,7 +149,11 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     let got = katib.get("lr-search").await?;
     ensure!(got.spec == created.spec, "get returned another spec");
     let listed = katib.list(Some("suite=katib-real")).await?;
-    ensure!(listed.len() == 1, "label selector listed {} experiments", listed.len());
+    ensure!(
+        listed.len() == 1,
+        "label selector listed {} experiments",
+        listed.len()
+    );
     ensure!(katib.list(Some("suite=other")).await?.is_empty());
 
     // Wait (watch) in the background, recording progress.
@@ -157,7 +183,9 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
         "metadata": {"name": "lr-search"},
         "spec": {"algorithm": {"algorithmName": "random"}, "requests": 2, "resumePolicy": "LongRunning"}
     }))?;
-    suggestions.create(&PostParams::default(), &suggestion).await?;
+    suggestions
+        .create(&PostParams::default(), &suggestion)
+        .await?;
     patch_status(&suggestions, "lr-search", json!({
         "suggestionCount": 2,
         "suggestions": [
@@ -167,7 +195,10 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
         "conditions": [condition("Running", "True", "SuggestionRunning", "Suggestion is running")]
     })).await?;
     let trials: Api<Trial> = Api::namespaced(client.clone(), &ns.name);
-    for (name, lr, opt) in [("lr-search-aaaaaaaa", "0.02", "adam"), ("lr-search-bbbbbbbb", "0.04", "sgd")] {
+    for (name, lr, opt) in [
+        ("lr-search-aaaaaaaa", "0.02", "adam"),
+        ("lr-search-bbbbbbbb", "0.04", "sgd"),
+    ] {
         let trial: Trial = serde_json::from_value(json!({
             "apiVersion": "kubeflow.org/v1beta1", "kind": "Trial",
             "metadata": {"name": name, "labels": {"katib.kubeflow.org/experiment": "lr-search"}},
@@ -177,10 +208,15 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
                      "runSpec": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}}}
         }))?;
         trials.create(&PostParams::default(), &trial).await?;
-        patch_status(&trials, name, json!({
-            "conditions": [condition("Created", "True", "TrialCreated", "Trial is created"),
-                           condition("Running", "True", "TrialRunning", "Trial is running")]
-        })).await?;
+        patch_status(
+            &trials,
+            name,
+            json!({
+                "conditions": [condition("Created", "True", "TrialCreated", "Trial is created"),
+                               condition("Running", "True", "TrialRunning", "Trial is running")]
+            }),
+        )
+        .await?;
     }
     patch_status(&experiments, "lr-search", json!({
         "conditions": [condition("Created", "True", "ExperimentCreated", "Experiment is created"),
@@ -189,11 +225,21 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     })).await?;
 
     // The budget can change while it runs (merge patch through the real server).
-    let edited = katib.edit_budget("lr-search").parallel_trial_count(1).send().await?;
+    let edited = katib
+        .edit_budget("lr-search")
+        .parallel_trial_count(1)
+        .send()
+        .await?;
     ensure!(edited.spec.parallel_trial_count == Some(1));
-    ensure!(edited.spec.trial_template == created.spec.trial_template, "the patch touched other fields");
+    ensure!(
+        edited.spec.trial_template == created.spec.trial_template,
+        "the patch touched other fields"
+    );
 
-    for (name, loss, acc) in [("lr-search-aaaaaaaa", "0.12", "0.91"), ("lr-search-bbbbbbbb", "0.31", "0.80")] {
+    for (name, loss, acc) in [
+        ("lr-search-aaaaaaaa", "0.12", "0.91"),
+        ("lr-search-bbbbbbbb", "0.31", "0.80"),
+    ] {
         patch_status(&trials, name, json!({
             "conditions": [condition("Created", "True", "TrialCreated", "Trial is created"),
                            condition("Running", "False", "TrialRunning", "Trial is running"),
@@ -221,24 +267,55 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     ensure!(done.is_succeeded());
     let progress = seen.lock().map(|v| v.clone()).unwrap_or_default();
     ensure!(
-        progress.iter().any(|p| p.phase == Some(ExperimentConditionType::Running) && p.running == 2),
+        progress
+            .iter()
+            .any(|p| p.phase == Some(ExperimentConditionType::Running) && p.running == 2),
         "progress never showed 2 running trials: {progress:?}"
     );
     let last = progress.last().context("no progress reported")?;
-    ensure!(last.phase == Some(ExperimentConditionType::Succeeded) && last.succeeded == 2, "{last:?}");
-    ensure!(last.best_value.as_deref() == Some("0.12"), "best value {last:?}");
-    ensure!(last.to_string() == "Succeeded: 2 trials (0 running, 0 pending, 2 succeeded, 0 failed); best loss=0.12 (lr-search-aaaaaaaa)", "{last}");
+    ensure!(
+        last.phase == Some(ExperimentConditionType::Succeeded) && last.succeeded == 2,
+        "{last:?}"
+    );
+    ensure!(
+        last.best_value.as_deref() == Some("0.12"),
+        "best value {last:?}"
+    );
+    ensure!(
+        last.to_string()
+            == "Succeeded: 2 trials (0 running, 0 pending, 2 succeeded, 0 failed); best loss=0.12 (lr-search-aaaaaaaa)",
+        "{last}"
+    );
 
     // The optimal trial and hyperparameters, the trials with metrics, the suggestion.
-    let best = katib.optimal_hyperparameters("lr-search").await?.context("no optimal trial")?;
-    ensure!(best.get("lr").map(String::as_str) == Some("0.02") && best.get("optimizer").map(String::as_str) == Some("adam"), "{best:?}");
+    let best = katib
+        .optimal_hyperparameters("lr-search")
+        .await?
+        .context("no optimal trial")?;
+    ensure!(
+        best.get("lr").map(String::as_str) == Some("0.02")
+            && best.get("optimizer").map(String::as_str) == Some("adam"),
+        "{best:?}"
+    );
     let summaries = katib.trials("lr-search").await?;
     ensure!(summaries.len() == 2, "{} trials", summaries.len());
     for s in &summaries {
-        ensure!(s.state == Some(TrialConditionType::Succeeded), "{}: {:?}", s.name, s.state);
-        ensure!(s.metrics.iter().any(|m| m.name.as_deref() == Some("loss")), "{}: no loss", s.name);
+        ensure!(
+            s.state == Some(TrialConditionType::Succeeded),
+            "{}: {:?}",
+            s.name,
+            s.state
+        );
+        ensure!(
+            s.metrics.iter().any(|m| m.name.as_deref() == Some("loss")),
+            "{}: no loss",
+            s.name
+        );
     }
-    let a = summaries.iter().find(|s| s.name == "lr-search-aaaaaaaa").context("trial a missing")?;
+    let a = summaries
+        .iter()
+        .find(|s| s.name == "lr-search-aaaaaaaa")
+        .context("trial a missing")?;
     ensure!(a.parameters.get("optimizer").map(String::as_str) == Some("adam"));
     let sug = katib.suggestion("lr-search").await?;
     ensure!(sug.status.and_then(|s| s.suggestion_count) == Some(2));
@@ -248,7 +325,10 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     let restarted = katib.restart("lr-search", 4).await?;
     ensure!(restarted.spec.max_trial_count == Some(4));
     match katib.restart("lr-search", 2).await {
-        Err(Error::NotAllowed { message, .. }) => ensure!(message.contains("greater than status.trials (2)"), "{message}"),
+        Err(Error::NotAllowed { message, .. }) => ensure!(
+            message.contains("greater than status.trials (2)"),
+            "{message}"
+        ),
         other => bail!("restart to 2 trials should be refused, got {other:?}"),
     }
 
@@ -275,7 +355,12 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
     let ns = TestNamespace::create(&client, "fail").await?;
     let katib = KatibClient::new(client.clone(), &ns.name);
     katib.create(&experiment("doomed")?).await?;
-    let waiter = tokio::spawn(katib.wait("doomed").timeout(Duration::from_secs(60)).into_future());
+    let waiter = tokio::spawn(
+        katib
+            .wait("doomed")
+            .timeout(Duration::from_secs(60))
+            .into_future(),
+    );
     let experiments: Api<Experiment> = Api::namespaced(client.clone(), &ns.name);
     patch_status(&experiments, "doomed", json!({
         "conditions": [condition("Created", "True", "ExperimentCreated", "Experiment is created"),
@@ -285,15 +370,27 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
         "trials": 2, "trialsFailed": 2
     })).await?;
     match waiter.await? {
-        Err(Error::ExperimentFailed { reason, message, name, namespace }) => {
+        Err(Error::ExperimentFailed {
+            reason,
+            message,
+            name,
+            namespace,
+        }) => {
             ensure!(reason == "ExperimentMaxFailedTrialsReached", "{reason}");
-            ensure!(message == "Experiment has failed because max failed count has reached", "{message}");
+            ensure!(
+                message == "Experiment has failed because max failed count has reached",
+                "{message}"
+            );
             ensure!(name == "doomed" && namespace == ns.name);
         }
         other => bail!("expected ExperimentFailed, got {other:?}"),
     }
     // Waiting for Failed succeeds; waiting for Running on a failed experiment fails with the reason.
-    let failed = katib.wait("doomed").until(ExperimentConditionType::Failed).timeout(Duration::from_secs(30)).await?;
+    let failed = katib
+        .wait("doomed")
+        .until(ExperimentConditionType::Failed)
+        .timeout(Duration::from_secs(30))
+        .await?;
     ensure!(failed.is_failed());
     // A deadline ends a wait that cannot be satisfied.
     katib.create(&experiment("idle")?).await?;
@@ -315,13 +412,29 @@ async fn reference_examples_round_trip_through_the_api_server() -> anyhow::Resul
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         let text = std::fs::read_to_string(&path)?;
-        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).with_context(|| path.display().to_string())?;
-        for doc in docs.into_iter().filter(|d| d.get("kind").and_then(Value::as_str) == Some("Experiment")) {
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(&text).with_context(|| path.display().to_string())?;
+        for doc in docs
+            .into_iter()
+            .filter(|d| d.get("kind").and_then(Value::as_str) == Some("Experiment"))
+        {
             let mut exp: Experiment = serde_json::from_value(doc.clone())?;
             exp.metadata.namespace = None;
-            let created = katib.create(&exp).await.with_context(|| path.display().to_string())?;
-            let back = serde_json::to_value(&katib.get(&created.metadata.name.clone().unwrap_or_default()).await?.spec)?;
-            ensure!(back == doc["spec"], "{}: the spec changed through the API server", path.display());
+            let created = katib
+                .create(&exp)
+                .await
+                .with_context(|| path.display().to_string())?;
+            let back = serde_json::to_value(
+                &katib
+                    .get(&created.metadata.name.clone().unwrap_or_default())
+                    .await?
+                    .spec,
+            )?;
+            ensure!(
+                back == doc["spec"],
+                "{}: the spec changed through the API server",
+                path.display()
+            );
             count += 1;
         }
     }
@@ -338,7 +451,8 @@ async fn a_server_side_rejection_is_surfaced_verbatim() -> anyhow::Result<()> {
     let ns = TestNamespace::create(&client, "vap").await?;
     let katib = KatibClient::new(client.clone(), &ns.name);
     let policy_name = format!("katib-budget-{}", ns.name);
-    let message = "spec.maxTrialCount: Invalid value: budget too large for this namespace (max 100)";
+    let message =
+        "spec.maxTrialCount: Invalid value: budget too large for this namespace (max 100)";
     let dynamic = |kind: &str, plural: &str| {
         let ar = kube::api::ApiResource {
             group: "admissionregistration.k8s.io".into(),
@@ -365,7 +479,10 @@ async fn a_server_side_rejection_is_surfaced_verbatim() -> anyhow::Result<()> {
                  "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns.name}}}}
     }))?;
     let policies = dynamic("ValidatingAdmissionPolicy", "validatingadmissionpolicies");
-    let bindings = dynamic("ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings");
+    let bindings = dynamic(
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+    );
     policies.create(&PostParams::default(), &policy).await?;
     bindings.create(&PostParams::default(), &binding).await?;
 
@@ -387,11 +504,20 @@ async fn a_server_side_rejection_is_surfaced_verbatim() -> anyhow::Result<()> {
             Err(e) => bail!("unexpected error: {e}"),
         }
     }
-    let _ = bindings.delete(&policy_name, &DeleteParams::default()).await;
-    let _ = policies.delete(&policy_name, &DeleteParams::default()).await;
+    let _ = bindings
+        .delete(&policy_name, &DeleteParams::default())
+        .await;
+    let _ = policies
+        .delete(&policy_name, &DeleteParams::default())
+        .await;
     match outcome {
-        Some(Error::Rejected { message: m, code, .. }) => {
-            ensure!(m.contains(message), "the server's message was not kept verbatim: {m}");
+        Some(Error::Rejected {
+            message: m, code, ..
+        }) => {
+            ensure!(
+                m.contains(message),
+                "the server's message was not kept verbatim: {m}"
+            );
             ensure!(code == 422, "code {code}");
         }
         other => bail!("the policy never rejected the experiment: {other:?}"),

@@ -430,7 +430,9 @@ impl OptimalTrial {
 
     /// True when a trial has been chosen and it has metrics.
     pub fn has_metrics(&self) -> bool {
-        self.best_trial_name.as_deref().is_some_and(|n| !n.is_empty())
+        self.best_trial_name
+            .as_deref()
+            .is_some_and(|n| !n.is_empty())
             && self
                 .observation
                 .as_ref()
