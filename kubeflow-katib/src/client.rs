@@ -144,6 +144,11 @@ impl KatibClient {
         Ok(Self::new(client, namespace))
     }
 
+    /// The Kubernetes client.
+    pub fn kube_client(&self) -> Client {
+        self.client.clone()
+    }
+
     /// The namespace this client works in.
     pub fn namespace(&self) -> &str {
         &self.namespace

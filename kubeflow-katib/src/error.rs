@@ -69,6 +69,20 @@ pub enum Error {
     #[error(transparent)]
     Core(Box<kubeflow_core::Error>),
 
+    /// A call to Katib's DB manager failed (feature `db-manager`).
+    #[error("DB manager {method}: {message}{}", code.map(|c| format!(" (gRPC status {c})")).unwrap_or_default())]
+    DbManager {
+        /// The gRPC method.
+        method: &'static str,
+        /// The gRPC status code, when the service answered with one.
+        code: Option<i32>,
+        /// What went wrong (the service's `grpc-message` for gRPC errors).
+        message: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<kubeflow_core::error::BoxError>,
+    },
+
     /// A value could not be converted to or from JSON.
     #[error("{context}: {source}")]
     Json {

@@ -12,6 +12,8 @@
 //! - [`KatibClient`]: create (the webhook's message surfaced verbatim), get, list, delete, edit
 //!   the budget, restart, wait with progress, the optimal trial, trials with their metrics,
 //!   suggestions, and the namespace label Katib needs.
+//! - `db_manager` (feature `db-manager`): every reported metric value of a trial, from Katib's
+//!   DB manager (gRPC) through a port-forward.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -46,6 +48,8 @@
 
 pub mod builder;
 mod client;
+#[cfg(feature = "db-manager")]
+pub mod db_manager;
 pub mod enums;
 mod error;
 pub mod search;
