@@ -124,7 +124,9 @@ type ProgressFn = Box<dyn FnMut(&ExperimentProgress) + Send>;
 /// [`stream`](WaitExperiment::stream).
 ///
 /// A `Failed` experiment ends the wait with [`Error::ExperimentFailed`] carrying the failure's
-/// reason and message (unless `Failed` is what you wait for).
+/// reason and message (unless `Failed` is what you wait for). Awaiting checks first that the
+/// experiment exists (a 404 is returned at once); a deleted experiment ends the wait with
+/// [`Error::Wait`].
 #[must_use = "a wait does nothing until it is awaited or streamed"]
 pub struct WaitExperiment {
     api: Api<Experiment>,
@@ -261,6 +263,8 @@ impl IntoFuture for WaitExperiment {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
+            // An experiment that does not exist is an error now, not a wait until the deadline.
+            self.api.get(&self.name).await?;
             let (w, reason, ns, name) = self.build();
             match w.await {
                 Ok(Some(exp)) => Ok(exp),

@@ -137,3 +137,31 @@ fn tune_snapshot() -> anyhow::Result<()> {
     insta::assert_yaml_snapshot!("tune_experiment", exp);
     Ok(())
 }
+
+#[test]
+fn a_typed_kubernetes_job_as_trial_template() -> anyhow::Result<()> {
+    use k8s_openapi::api::batch::v1::Job;
+    use kubeflow_katib::TrialJob;
+
+    let job: Job = serde_json::from_value(json!({
+        "metadata": {"labels": {"app": "train"}},
+        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [{
+            "name": "trainer", "image": "img", "args": ["--lr=${trialParameters.lr}"]}]}}}
+    }))?;
+    let trial_job = TrialJob::from_object(&job)?;
+    assert_eq!(
+        (trial_job.api_version(), trial_job.kind()),
+        (Some("batch/v1"), Some("Job"))
+    );
+    let exp = ExperimentBuilder::new("typed-job")
+        .objective(ObjectiveType::Minimize, "loss")
+        .algorithm("random")
+        .parameter("lr", search::double(0.1, 0.2))
+        .trial_template(TrialTemplateBuilder::custom(trial_job, "trainer"))
+        .build()?;
+    let template = exp.spec.trial_template.unwrap_or_default();
+    let back: Job = template.trial_spec.unwrap_or_default().to_object()?;
+    assert_eq!(back.spec.and_then(|s| s.backoff_limit), Some(0));
+    assert_eq!(template.primary_container_name.as_deref(), Some("trainer"));
+    Ok(())
+}

@@ -392,6 +392,15 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
         .timeout(Duration::from_secs(30))
         .await?;
     ensure!(failed.is_failed());
+    // Waiting for an experiment that does not exist fails at once.
+    match katib
+        .wait("no-such-experiment")
+        .timeout(Duration::from_secs(30))
+        .await
+    {
+        Err(e) if e.is_not_found() => {}
+        other => bail!("expected not found, got {other:?}"),
+    }
     // A deadline ends a wait that cannot be satisfied.
     katib.create(&experiment("idle")?).await?;
     match katib.wait("idle").timeout(Duration::from_secs(2)).await {

@@ -469,6 +469,7 @@ pub struct Condition<T> {
     #[serde(rename = "type")]
     pub type_: T,
     /// `"True"`, `"False"` or `"Unknown"`.
+    #[serde(default)]
     pub status: String,
     /// Machine-readable reason (e.g. `ExperimentGoalReached`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
