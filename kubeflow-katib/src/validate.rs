@@ -376,6 +376,10 @@ fn validate_parameters(parameters: &[ParameterSpec], errs: &mut Errors) {
                     let parse =
                         |s: &Option<String>| s.as_deref().unwrap_or("").trim().parse::<f64>();
                     match (parse(&fs.min), parse(&fs.max)) {
+                        (Ok(min), Ok(max)) if !min.is_finite() || !max.is_finite() => errs.push(
+                            format!("{at}.feasibleSpace"),
+                            "min and max must be finite numbers",
+                        ),
                         (Ok(min), Ok(max)) if min > max => errs.push(
                             format!("{at}.feasibleSpace.min"),
                             format!("min ({min}) must not be greater than max ({max})"),

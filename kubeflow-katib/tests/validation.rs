@@ -263,6 +263,16 @@ fn parameter_rules() {
         "spec.parameters[2].feasibleSpace.distribution",
         "distribution: gaussian is not supported",
     );
+    let e = errors(
+        &base()
+            .parameter("nan", search::double(f64::NAN, 1.0))
+            .build_unchecked(),
+    );
+    assert_error(
+        &e,
+        "spec.parameters[2].feasibleSpace",
+        "min and max must be finite numbers",
+    );
 }
 
 #[test]

@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
+use kubeflow_core::wait::WaitEvent;
 use kubeflow_katib::{
     Error, Experiment, ExperimentBuilder, ExperimentConditionType, ExperimentProgress, KatibClient,
     METRICS_COLLECTOR_LABEL, ObjectiveType, ResumePolicy, Suggestion, Trial, TrialConditionType,
@@ -385,13 +387,31 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
         }
         other => bail!("expected ExperimentFailed, got {other:?}"),
     }
-    // Waiting for Failed succeeds; waiting for Running on a failed experiment fails with the reason.
+    // Waiting for Failed succeeds.
     let failed = katib
         .wait("doomed")
         .until(ExperimentConditionType::Failed)
         .timeout(Duration::from_secs(30))
         .await?;
     ensure!(failed.is_failed());
+    // The same as a stream: progress, then the experiment.
+    let events: Vec<_> = katib
+        .wait("doomed")
+        .until(ExperimentConditionType::Failed)
+        .timeout(Duration::from_secs(30))
+        .stream()
+        .collect()
+        .await;
+    match events.as_slice() {
+        [Ok(WaitEvent::Progress(p)), Ok(WaitEvent::Done(Some(exp)))] => {
+            ensure!(
+                p.phase == Some(ExperimentConditionType::Failed) && p.failed == 2,
+                "{p:?}"
+            );
+            ensure!(exp.is_failed());
+        }
+        other => bail!("unexpected stream: {other:?}"),
+    }
     // Waiting for an experiment that does not exist fails at once.
     match katib
         .wait("no-such-experiment")
