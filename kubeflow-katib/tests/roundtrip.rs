@@ -235,3 +235,22 @@ fn trial_and_suggestion_round_trip() -> anyhow::Result<()> {
     assert_eq!(roundtrip::<Suggestion>(&suggestion)?, suggestion);
     Ok(())
 }
+
+#[test]
+fn progress_reports_the_strategy_value_of_the_best_trial() -> anyhow::Result<()> {
+    let exp: Experiment = serde_json::from_value(experiment_with_status())?;
+    let p = kubeflow_katib::ExperimentProgress::of(&exp);
+    assert_eq!(p.phase, Some(ExperimentConditionType::Succeeded));
+    assert_eq!((p.trials, p.succeeded, p.early_stopped), (12, 11, 1));
+    // Maximize with strategy max for `acc`: the max value counts.
+    assert_eq!(p.best_value.as_deref(), Some("0.97"));
+    assert_eq!(
+        p.to_string(),
+        "Succeeded: 12 trials (0 running, 0 pending, 11 succeeded, 0 failed, 1 early-stopped); best acc=0.97 (random-abcdefgh)"
+    );
+    assert_eq!(
+        kubeflow_katib::ExperimentProgress::default().to_string(),
+        "Pending: 0 trials (0 running, 0 pending, 0 succeeded, 0 failed)"
+    );
+    Ok(())
+}
