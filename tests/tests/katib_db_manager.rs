@@ -5,6 +5,7 @@
 //! `katib-db-manager:6789` in a cluster. The server keeps observations in memory (Katib's
 //! stores them in MySQL with the same filters).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,18 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use kube::api::{Api, DynamicObject, PostParams};
-use kube::{Client, ResourceExt};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubeflow_katib::db_manager::{DbManagerClient, MetricLog, ObservationLogQuery};
 use kubeflow_katib::{Error, KatibClient};
-use serde_json::json;
-
-fn reference_dir() -> PathBuf {
-    match std::env::var("KUBEFLOW_REFERENCE_DIR") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"),
-    }
-}
+use kubeflow_test_support::k8s::{
+    KwokPod, TestEnv, create_service, reference_dir, unique_namespace,
+};
 
 const SERVER: &str = r#"
 import sys, grpc
@@ -194,100 +189,53 @@ async fn db_manager_client_speaks_katibs_grpc_api() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn kube_client() -> anyhow::Result<Client> {
-    let path =
-        std::env::var("KUBEFLOW_TEST_KUBECONFIG").context("KUBEFLOW_TEST_KUBECONFIG is not set")?;
-    let kubeconfig = kube::config::Kubeconfig::read_from(&path)?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
-    Ok(Client::try_from(config)?)
-}
-
-async fn create(
-    client: &Client,
-    ns: &str,
-    obj: serde_json::Value,
-    group: &str,
-    version: &str,
-    kind: &str,
-    plural: &str,
-) -> anyhow::Result<()> {
-    let ar = kube::api::ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: if group.is_empty() {
-            version.into()
-        } else {
-            format!("{group}/{version}")
-        },
-        kind: kind.into(),
-        plural: plural.into(),
-    };
-    let obj: DynamicObject = serde_json::from_value(obj)?;
-    let name = obj.name_any();
-    Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar)
-        .create(&PostParams::default(), &obj)
-        .await
-        .with_context(|| format!("creating {kind} {ns}/{name}"))?;
-    Ok(())
-}
-
 #[tokio::test]
 #[ignore = "needs the real servers started by scripts/test"]
 async fn db_manager_through_a_port_forward_to_the_service() -> anyhow::Result<()> {
     let server = start_server()?;
-    let client = kube_client().await?;
-    let node =
-        std::env::var("KUBEFLOW_TEST_KWOK_NODE").context("KUBEFLOW_TEST_KWOK_NODE is not set")?;
-    let ns = format!("katib-dbm-{}", std::process::id());
-    let namespace: k8s_openapi::api::core::v1::Namespace =
-        serde_json::from_value(json!({"metadata": {"name": ns}}))?;
-    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .with_context(|| format!("creating namespace {ns}"))?;
-    let result = async {
-        // kwok forwards the pod's port 6789 to the gRPC server on 127.0.0.1.
-        create(&client, &ns, json!({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
-            "metadata": {"name": "katib-db-manager-0"},
-            "spec": {"forwards": [{"ports": [6789], "target": {"address": "127.0.0.1", "port": server.addr.port()}}]}}),
-            "kwok.x-k8s.io", "v1alpha1", "PortForward", "portforwards").await?;
-        create(&client, &ns, json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "katib-db-manager-0", "labels": {"katib.kubeflow.org/component": "db-manager"}},
-            "spec": {"nodeName": node, "containers": [{"name": "katib-db-manager", "image": "kwok.invalid/never-pulled",
-                     "ports": [{"name": "api", "containerPort": 6789}]}]}}),
-            "", "v1", "Pod", "pods").await?;
-        create(&client, &ns, json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "katib-db-manager"},
-            "spec": {"selector": {"katib.kubeflow.org/component": "db-manager"},
-                     "ports": [{"name": "api", "port": 6789, "targetPort": "api"}]}}),
-            "", "v1", "Service", "services").await?;
-        // Wait (bounded) for kwok to report the pod Running and Ready.
-        let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
-        let mut ready = false;
-        for _ in 0..100 {
-            let pod = pods.get("katib-db-manager-0").await?;
-            if pod.status.and_then(|s| s.phase).as_deref() == Some("Running") {
-                ready = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        ensure!(ready, "kwok never ran the pod");
+    let env = TestEnv::try_from_env()?;
+    let client = env.kube_client().await?;
+    let ns = unique_namespace(&client, "katib-dbm").await?;
+    // A kwok pod whose port 6789 kwok forwards to the gRPC server on 127.0.0.1, behind a
+    // Service named like Katib's.
+    KwokPod::new("katib-db-manager-0")
+        .label("katib.kubeflow.org/component", "db-manager")
+        .port("api", 6789, server.addr)
+        .create(&client, env.kwok_node(), &ns)
+        .await?;
+    create_service(
+        &client,
+        &ns,
+        "katib-db-manager",
+        BTreeMap::from([(
+            "katib.kubeflow.org/component".to_owned(),
+            "db-manager".to_owned(),
+        )]),
+        &[("api", 6789, IntOrString::String("api".into()))],
+    )
+    .await?;
 
-        let katib = KatibClient::new(client.clone(), &ns);
-        let db = katib.db_manager_at(&ns, "katib-db-manager", 6789).await?;
-        exercise(&db, "lr-search-bbbbbbbb").await?;
-        db.report_observation_log("lr-search-cccccccc", &[MetricLog::new("2026-01-01T00:00:01Z", "loss", "0.25")]).await?;
-        drop(db);
-        // The one-call helper opens its own forward (here to the test namespace's Service).
-        let forwarded = katib.db_manager_at(&ns, "katib-db-manager", 6789).await?;
-        let logs = forwarded.get_observation_log(ObservationLogQuery::trial("lr-search-cccccccc").metric("loss")).await?;
-        ensure!(logs.len() == 1 && logs[0].value_f64() == Some(0.25), "{logs:?}");
-        Ok(())
-    }
-    .await;
-    let _ = Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
-        .delete(&ns, &Default::default())
-        .await;
-    result
+    let katib = KatibClient::new(client.clone(), &ns);
+    let db = katib.db_manager_at(&ns, "katib-db-manager", 6789).await?;
+    ensure!(
+        db.addr() != server.addr,
+        "the client must go through the port-forward"
+    );
+    exercise(&db, "lr-search-bbbbbbbb").await?;
+    db.report_observation_log(
+        "lr-search-cccccccc",
+        &[MetricLog::new("2026-01-01T00:00:01Z", "loss", "0.25")],
+    )
+    .await?;
+    drop(db);
+    // A second forward sees what the first one stored.
+    let again = katib.db_manager_at(&ns, "katib-db-manager", 6789).await?;
+    let logs = again
+        .get_observation_log(ObservationLogQuery::trial("lr-search-cccccccc").metric("loss"))
+        .await?;
+    ensure!(
+        logs.len() == 1 && logs[0].value_f64() == Some(0.25),
+        "{logs:?}"
+    );
+    Ok(())
 }

@@ -3,7 +3,6 @@
 //! status (conditions, trial counters, the optimal trial) the way it would.
 
 use std::future::IntoFuture;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,62 +17,14 @@ use kubeflow_katib::{
     METRICS_COLLECTOR_LABEL, ObjectiveType, ResumePolicy, Suggestion, Trial, TrialConditionType,
     TrialTemplateBuilder, search,
 };
+use kubeflow_test_support::k8s::{TestEnv, reference_dir, unique_namespace};
 use serde_json::{Value, json};
 
-fn reference_dir() -> PathBuf {
-    match std::env::var("KUBEFLOW_REFERENCE_DIR") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"),
-    }
-}
-
-async fn kube_client() -> anyhow::Result<Client> {
-    let path = std::env::var("KUBEFLOW_TEST_KUBECONFIG")
-        .context("KUBEFLOW_TEST_KUBECONFIG is not set: run through scripts/test")?;
-    let kubeconfig =
-        kube::config::Kubeconfig::read_from(&path).with_context(|| format!("reading {path}"))?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
-    Ok(Client::try_from(config)?)
-}
-
-/// A fresh namespace `katib-<what>-<random>`, deleted when the guard drops (best effort).
-struct TestNamespace {
-    client: Client,
-    name: String,
-}
-
-impl TestNamespace {
-    async fn create(client: &Client, what: &str) -> anyhow::Result<Self> {
-        let name = format!("katib-{what}-{:08x}", rand_u32());
-        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await?;
-        Ok(TestNamespace {
-            client: client.clone(),
-            name,
-        })
-    }
-}
-
-impl Drop for TestNamespace {
-    fn drop(&mut self) {
-        let api = Api::<Namespace>::all(self.client.clone());
-        let name = self.name.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = api.delete(&name, &DeleteParams::default()).await;
-            });
-        }
-    }
-}
-
-fn rand_u32() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
+async fn setup(what: &str) -> anyhow::Result<(Client, String)> {
+    let client = TestEnv::try_from_env()?.kube_client().await?;
+    // No namespace controller runs in the test control plane: namespaces are left behind.
+    let ns = unique_namespace(&client, &format!("katib-{what}")).await?;
+    Ok((client, ns))
 }
 
 fn experiment(name: &str) -> anyhow::Result<Experiment> {
@@ -125,9 +76,8 @@ where
 #[tokio::test]
 #[ignore = "needs the real servers started by scripts/test"]
 async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
-    let client = kube_client().await?;
-    let ns = TestNamespace::create(&client, "life").await?;
-    let katib = KatibClient::new(client.clone(), &ns.name);
+    let (client, ns) = setup("life").await?;
+    let katib = KatibClient::new(client.clone(), &ns);
 
     // The namespace label Katib needs: missing, then present.
     let check = katib.check_namespace(None).await?;
@@ -138,12 +88,12 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     );
     Api::<Namespace>::all(client.clone())
         .patch(
-            &ns.name,
+            &ns,
             &PatchParams::default(),
             &Patch::Merge(&json!({"metadata": {"labels": {METRICS_COLLECTOR_LABEL: "enabled"}}})),
         )
         .await?;
-    ensure!(katib.check_namespace(Some(&ns.name)).await?.is_ready());
+    ensure!(katib.check_namespace(Some(&ns)).await?.is_ready());
 
     // Create, get, list (label selector).
     let created = katib.create(&experiment("lr-search")?).await?;
@@ -174,12 +124,12 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
     );
 
     // Play the controller: Created, Running with trials, the suggestion, trials with metrics.
-    let experiments: Api<Experiment> = Api::namespaced(client.clone(), &ns.name);
+    let experiments: Api<Experiment> = Api::namespaced(client.clone(), &ns);
     patch_status(&experiments, "lr-search", json!({
         "startTime": "2026-01-01T00:00:00Z",
         "conditions": [condition("Created", "True", "ExperimentCreated", "Experiment is created")]
     })).await?;
-    let suggestions: Api<Suggestion> = Api::namespaced(client.clone(), &ns.name);
+    let suggestions: Api<Suggestion> = Api::namespaced(client.clone(), &ns);
     let suggestion: Suggestion = serde_json::from_value(json!({
         "apiVersion": "kubeflow.org/v1beta1", "kind": "Suggestion",
         "metadata": {"name": "lr-search"},
@@ -196,7 +146,7 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
         ],
         "conditions": [condition("Running", "True", "SuggestionRunning", "Suggestion is running")]
     })).await?;
-    let trials: Api<Trial> = Api::namespaced(client.clone(), &ns.name);
+    let trials: Api<Trial> = Api::namespaced(client.clone(), &ns);
     for (name, lr, opt) in [
         ("lr-search-aaaaaaaa", "0.02", "adam"),
         ("lr-search-bbbbbbbb", "0.04", "sgd"),
@@ -353,9 +303,8 @@ async fn experiment_lifecycle_with_played_controller() -> anyhow::Result<()> {
 #[tokio::test]
 #[ignore = "needs the real servers started by scripts/test"]
 async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()> {
-    let client = kube_client().await?;
-    let ns = TestNamespace::create(&client, "fail").await?;
-    let katib = KatibClient::new(client.clone(), &ns.name);
+    let (client, ns) = setup("fail").await?;
+    let katib = KatibClient::new(client.clone(), &ns);
     katib.create(&experiment("doomed")?).await?;
     let waiter = tokio::spawn(
         katib
@@ -363,7 +312,7 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
             .timeout(Duration::from_secs(60))
             .into_future(),
     );
-    let experiments: Api<Experiment> = Api::namespaced(client.clone(), &ns.name);
+    let experiments: Api<Experiment> = Api::namespaced(client.clone(), &ns);
     patch_status(&experiments, "doomed", json!({
         "conditions": [condition("Created", "True", "ExperimentCreated", "Experiment is created"),
                        condition("Running", "False", "ExperimentRunning", "Experiment is running"),
@@ -383,7 +332,7 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
                 message == "Experiment has failed because max failed count has reached",
                 "{message}"
             );
-            ensure!(name == "doomed" && namespace == ns.name);
+            ensure!(name == "doomed" && namespace == ns);
         }
         other => bail!("expected ExperimentFailed, got {other:?}"),
     }
@@ -433,9 +382,8 @@ async fn failed_experiment_ends_the_wait_with_its_reason() -> anyhow::Result<()>
 #[tokio::test]
 #[ignore = "needs the real servers started by scripts/test"]
 async fn reference_examples_round_trip_through_the_api_server() -> anyhow::Result<()> {
-    let client = kube_client().await?;
-    let ns = TestNamespace::create(&client, "ref").await?;
-    let katib = KatibClient::new(client.clone(), &ns.name);
+    let (client, ns) = setup("ref").await?;
+    let katib = KatibClient::new(client.clone(), &ns);
     let dir = reference_dir().join("katib/examples");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
@@ -476,10 +424,9 @@ async fn reference_examples_round_trip_through_the_api_server() -> anyhow::Resul
 async fn a_server_side_rejection_is_surfaced_verbatim() -> anyhow::Result<()> {
     // A ValidatingAdmissionPolicy stands in for Katib's webhook: the API server refuses the
     // object and the client must show the server's message as it is.
-    let client = kube_client().await?;
-    let ns = TestNamespace::create(&client, "vap").await?;
-    let katib = KatibClient::new(client.clone(), &ns.name);
-    let policy_name = format!("katib-budget-{}", ns.name);
+    let (client, ns) = setup("vap").await?;
+    let katib = KatibClient::new(client.clone(), &ns);
+    let policy_name = format!("katib-budget-{}", ns);
     let message =
         "spec.maxTrialCount: Invalid value: budget too large for this namespace (max 100)";
     let dynamic = |kind: &str, plural: &str| {
@@ -505,7 +452,7 @@ async fn a_server_side_rejection_is_surfaced_verbatim() -> anyhow::Result<()> {
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
         "metadata": {"name": policy_name},
         "spec": {"policyName": policy_name, "validationActions": ["Deny"],
-                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns.name}}}}
+                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}}
     }))?;
     let policies = dynamic("ValidatingAdmissionPolicy", "validatingadmissionpolicies");
     let bindings = dynamic(
