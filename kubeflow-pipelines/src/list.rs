@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use futures::stream::{self, Stream, TryStreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use kubeflow_core::Result;
 use kubeflow_core::http::HttpClient;
 use serde::Deserialize;
@@ -163,14 +163,15 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+    pub fn stream(self) -> BoxStream<'static, Result<T>> {
         self.pages()
             .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
             .try_flatten()
+            .boxed()
     }
 
     /// Every page, as [`stream`](List::stream) but page by page.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+    pub fn pages(self) -> BoxStream<'static, Result<Page<T>>> {
         struct State {
             http: HttpClient,
             path: String,
@@ -215,6 +216,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
                 }
             }
         })
+        .boxed()
     }
 }
 
@@ -268,17 +270,14 @@ macro_rules! deref_list {
             }
 
             /// Every item of every page (see [`List::stream`](crate::List::stream)).
-            pub fn stream(
-                self,
-            ) -> impl futures::Stream<Item = kubeflow_core::Result<$item>> + Send + 'static {
+            pub fn stream(self) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$item>> {
                 self.inner.stream()
             }
 
             /// Every page (see [`List::pages`](crate::List::pages)).
             pub fn pages(
                 self,
-            ) -> impl futures::Stream<Item = kubeflow_core::Result<$crate::Page<$item>>> + Send + 'static
-            {
+            ) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$crate::Page<$item>>> {
                 self.inner.pages()
             }
         }

@@ -12,8 +12,10 @@ pub type Extra = BTreeMap<String, Value>;
 
 kfp_enum! {
     /// The state of a run or a task (`RuntimeState`).
+    #[derive(Default)]
     pub enum RuntimeState {
         /// Not set.
+        #[default]
         Unspecified = ("RUNTIME_STATE_UNSPECIFIED", 0),
         /// Being prepared.
         Pending = ("PENDING", 1),
@@ -45,12 +47,6 @@ impl RuntimeState {
                 | RuntimeState::Skipped
                 | RuntimeState::Canceled
         )
-    }
-}
-
-impl Default for RuntimeState {
-    fn default() -> Self {
-        RuntimeState::Unspecified
     }
 }
 

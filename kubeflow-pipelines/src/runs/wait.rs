@@ -5,7 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use kubeflow_core::Result;
 use kubeflow_core::wait::{self, Check, WaitEvent};
 
@@ -103,10 +103,11 @@ impl WaitRun {
 
     /// The state changes as a stream: `WaitEvent::Progress(state)` for each new state, then
     /// `WaitEvent::Done(Some(run))` as the last item (or an error).
-    pub fn stream(self) -> impl Stream<Item = Result<WaitEvent<RuntimeState, Run>>> + Send {
+    pub fn stream(self) -> futures::stream::BoxStream<'static, Result<WaitEvent<RuntimeState, Run>>> {
         self.build()
             .stream()
             .map(|item| item.map_err(kubeflow_core::Error::from))
+            .boxed()
     }
 
     async fn run(self) -> Result<Run> {
