@@ -107,10 +107,7 @@ impl PipelinesClient {
     /// # Errors
     /// The server's error, or a transport error.
     pub async fn healthz(&self) -> Result<Healthz> {
-        self.http
-            .get(&format!("{API}/healthz"))
-            .send_json()
-            .await
+        self.http.get(&format!("{API}/healthz")).send_json().await
     }
 
     pub(crate) fn http(&self) -> &HttpClient {

@@ -320,9 +320,10 @@ mod tests {
     #[test]
     fn survives_double_decoding() -> Result<(), serde_json::Error> {
         for tricky in ["a+b", "100%", "two words", "naïve – 日本語 🚀", "%2B&=?#"] {
-            let f = Filter::eq("display_name", tricky).and(Filter::substring("description", tricky));
-            let query = serde_urlencoded::to_string([("filter", f.to_query_value())])
-                .unwrap_or_default();
+            let f =
+                Filter::eq("display_name", tricky).and(Filter::substring("description", tricky));
+            let query =
+                serde_urlencoded::to_string([("filter", f.to_query_value())]).unwrap_or_default();
             let decoded = server_decodes(&query);
             assert_eq!(decoded, f.to_json(), "{tricky}");
             let v: serde_json::Value = serde_json::from_str(&decoded)?;

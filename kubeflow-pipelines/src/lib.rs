@@ -83,13 +83,12 @@ pub use pipelines::{
     UpdatePipeline, UploadPipeline, UploadPipelineVersion,
 };
 pub use recurring_runs::{
-    CreateRecurringRun, CronSchedule, DeletePropagationPolicy, ListRecurringRuns,
-    PeriodicSchedule, RecurringRun, RecurringRunMode, RecurringRunStatus, RecurringRunsApi,
-    Trigger,
+    CreateRecurringRun, CronSchedule, DeletePropagationPolicy, ListRecurringRuns, PeriodicSchedule,
+    RecurringRun, RecurringRunMode, RecurringRunStatus, RecurringRunsApi, Trigger,
 };
 pub use runs::{
-    ArtifactList, CreateRun, ListRuns, PipelineTaskDetail, Run, RunDetails, RunsApi,
-    RuntimeStatus, WaitRun,
+    ArtifactList, CreateRun, ListRuns, PipelineTaskDetail, Run, RunDetails, RunsApi, RuntimeStatus,
+    WaitRun,
 };
 pub use spec::PipelineSpec;
 pub use types::{

@@ -270,14 +270,17 @@ macro_rules! deref_list {
             }
 
             /// Every item of every page (see [`List::stream`](crate::List::stream)).
-            pub fn stream(self) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$item>> {
+            pub fn stream(
+                self,
+            ) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$item>> {
                 self.inner.stream()
             }
 
             /// Every page (see [`List::pages`](crate::List::pages)).
             pub fn pages(
                 self,
-            ) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$crate::Page<$item>>> {
+            ) -> futures::stream::BoxStream<'static, kubeflow_core::Result<$crate::Page<$item>>>
+            {
                 self.inner.pages()
             }
         }

@@ -207,7 +207,11 @@ mod tests {
             skip_serializing_if = "Option::is_none"
         )]
         at: Option<DateTime<Utc>>,
-        #[serde(default, with = "super::int64", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "super::int64",
+            skip_serializing_if = "Option::is_none"
+        )]
         n: Option<i64>,
         #[serde(default, with = "super::int64::vec")]
         ids: Vec<i64>,

@@ -55,9 +55,9 @@ impl PipelineSpec {
             Error::invalid_argument("pipeline spec", format!("not valid YAML: {e}"))
         })?;
         let mut docs = docs.into_iter().filter(|d| !d.is_null());
-        let spec = docs.next().ok_or_else(|| {
-            Error::invalid_argument("pipeline spec", "the YAML has no document")
-        })?;
+        let spec = docs
+            .next()
+            .ok_or_else(|| Error::invalid_argument("pipeline spec", "the YAML has no document"))?;
         if !spec.is_object() {
             return Err(Error::invalid_argument(
                 "pipeline spec",
@@ -103,7 +103,9 @@ impl PipelineSpec {
 
     /// `pipelineInfo.name`, if present.
     pub fn name(&self) -> Option<&str> {
-        self.spec.pointer("/pipelineInfo/name").and_then(Value::as_str)
+        self.spec
+            .pointer("/pipelineInfo/name")
+            .and_then(Value::as_str)
     }
 
     /// The YAML text to upload (the spec, then the platform spec as a second document).
@@ -200,7 +202,8 @@ mod tests {
         assert_eq!(s.platform_spec(), None);
         assert_eq!(serde_json::to_value(&s)?, plain);
 
-        let wrapped = json!({"pipeline_spec": plain, "platform_spec": {"platforms": {"kubernetes": {}}}});
+        let wrapped =
+            json!({"pipeline_spec": plain, "platform_spec": {"platforms": {"kubernetes": {}}}});
         let s: PipelineSpec = serde_json::from_value(wrapped.clone())?;
         assert_eq!(s.name(), Some("p"));
         assert!(s.platform_spec().is_some());

@@ -56,7 +56,10 @@ async fn get_decodes_a_realistic_run() {
     let back = serde_json::to_value(&run).unwrap();
     assert_eq!(back["future_field"], json!({"added": "in 2.99"}));
     assert!(back.get("finished_at").is_none());
-    assert_eq!(back["run_details"]["task_details"][0]["execution_id"], "9007199254740993");
+    assert_eq!(
+        back["run_details"]["task_details"][0]["execution_id"],
+        "9007199254740993"
+    );
 }
 
 #[tokio::test]
@@ -207,35 +210,53 @@ async fn a_missing_run_says_which_run_with_the_servers_message() {
     assert_eq!(api.code, Some(5));
     assert_eq!(api.path, "/apis/v2beta1/runs/nope");
     let text = err.to_string();
-    assert!(text.contains("/apis/v2beta1/runs/nope") && text.contains("Run nope not found"), "{text}");
+    assert!(
+        text.contains("/apis/v2beta1/runs/nope") && text.contains("Run nope not found"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn read_artifact_decodes_base64() {
     let server = server().await;
     Mock::given(method("GET"))
-        .and(path("/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/main-logs:read"))
+        .and(path(
+            "/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/main-logs:read",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": "aGVsbG8gd29ybGQ="})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/bad:read"))
+        .and(path(
+            "/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/bad:read",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": "***"})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/gone:read"))
+        .and(path(
+            "/apis/v2beta1/runs/run-1/nodes/node-7/artifacts/gone:read",
+        ))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({
             "error_message": "artifact gone not found", "error_details": "Failed to read artifact"
         })))
         .mount(&server)
         .await;
     let runs = client(&server).runs();
-    let bytes = runs.read_artifact("run-1", "node-7", "main-logs").await.unwrap();
+    let bytes = runs
+        .read_artifact("run-1", "node-7", "main-logs")
+        .await
+        .unwrap();
     assert_eq!(&bytes[..], b"hello world");
-    let err = runs.read_artifact("run-1", "node-7", "bad").await.unwrap_err();
+    let err = runs
+        .read_artifact("run-1", "node-7", "bad")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("not base64"), "{err}");
-    let err = runs.read_artifact("run-1", "node-7", "gone").await.unwrap_err();
+    let err = runs
+        .read_artifact("run-1", "node-7", "gone")
+        .await
+        .unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.api_error().unwrap().message, "artifact gone not found");
 }
@@ -267,7 +288,9 @@ async fn list_sends_paging_sort_filter_and_namespace() {
     Mock::given(method("GET"))
         .and(path("/apis/v2beta1/runs"))
         .and(ExactQuery(q2))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"runs": [run], "total_size": 3})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"runs": [run], "total_size": 3})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -400,7 +423,10 @@ async fn wait_times_out_with_the_last_state() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("run run-w") && text.contains("Paused"), "{text}");
+    assert!(
+        text.contains("run run-w") && text.contains("Paused"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -408,7 +434,9 @@ async fn wait_for_a_run_that_does_not_exist_fails_at_once() {
     let server = server().await;
     Mock::given(method("GET"))
         .and(path("/apis/v2beta1/runs/ghost"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"code": 5, "message": "not found"})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"code": 5, "message": "not found"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -418,5 +446,8 @@ async fn wait_for_a_run_that_does_not_exist_fails_at_once() {
         .timeout(Duration::from_secs(10))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("run ghost does not exist"), "{err}");
+    assert!(
+        err.to_string().contains("run ghost does not exist"),
+        "{err}"
+    );
 }

@@ -288,6 +288,13 @@ impl UploadPipelineVersion {
             "pipeline_id",
             self.query.pipelineid.as_deref().unwrap_or_default(),
         )?;
-        upload(&self.kfp, "upload_version", self.package, self.query, self.tags).await
+        upload(
+            &self.kfp,
+            "upload_version",
+            self.package,
+            self.query,
+            self.tags,
+        )
+        .await
     }
 }

@@ -239,7 +239,8 @@ impl CreateRun {
                 self.config.parameters.insert(name, v);
             }
             Err(message) => {
-                self.error.get_or_insert((format!("parameter `{name}`"), message));
+                self.error
+                    .get_or_insert((format!("parameter `{name}`"), message));
             }
         }
         self
@@ -291,10 +292,7 @@ impl CreateRun {
         let mut run = self.run.clone();
         match &self.source {
             Some(PipelineSource::Version(r)) => {
-                require(
-                    "pipeline_id",
-                    r.pipeline_id.as_deref().unwrap_or_default(),
-                )?;
+                require("pipeline_id", r.pipeline_id.as_deref().unwrap_or_default())?;
                 run.pipeline_version_reference = Some(r.clone());
             }
             Some(PipelineSource::Spec(s)) => run.pipeline_spec = Some(s.clone()),

@@ -103,7 +103,9 @@ impl WaitRun {
 
     /// The state changes as a stream: `WaitEvent::Progress(state)` for each new state, then
     /// `WaitEvent::Done(Some(run))` as the last item (or an error).
-    pub fn stream(self) -> futures::stream::BoxStream<'static, Result<WaitEvent<RuntimeState, Run>>> {
+    pub fn stream(
+        self,
+    ) -> futures::stream::BoxStream<'static, Result<WaitEvent<RuntimeState, Run>>> {
         self.build()
             .stream()
             .map(|item| item.map_err(kubeflow_core::Error::from))
