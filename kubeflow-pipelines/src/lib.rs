@@ -99,3 +99,8 @@ pub use types::{
 pub use kubeflow_core;
 pub use kubeflow_core::wait::WaitEvent;
 pub use kubeflow_core::{Error, KubeflowClient, KubeflowConfig, Result};
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
