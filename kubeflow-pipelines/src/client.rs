@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kubeflow_core::http::HttpClient;
+use kubeflow_core::http::{HttpClient, RequestBuilder};
 use kubeflow_core::{KubeflowClient, KubeflowConfig, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,11 +22,28 @@ use crate::{ExperimentsApi, PipelinesApi, RecurringRunsApi, RunsApi};
 /// println!("multi-user: {}", health.multi_user);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PipelinesClient {
     http: HttpClient,
     namespace: Option<String>,
+    /// Whether the endpoint is a direct connection to the API server (trusted for a user id).
+    direct: bool,
+    /// `(header, user)` sent with every request, when configured.
+    user_id: Option<(String, String)>,
 }
+
+impl std::fmt::Debug for PipelinesClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelinesClient")
+            .field("http", &self.http)
+            .field("namespace", &self.namespace)
+            .field("user_id_header", &self.user_id.as_ref().map(|(h, _)| h))
+            .finish()
+    }
+}
+
+/// The header Kubeflow's manifests configure for the user identity (`KUBEFLOW_USERID_HEADER`).
+pub const DEFAULT_USERID_HEADER: &str = "kubeflow-userid";
 
 /// Path prefix of every v2beta1 route.
 pub(crate) const API: &str = "apis/v2beta1";
@@ -50,7 +67,9 @@ impl PipelinesClient {
     pub fn new(client: KubeflowClient) -> Result<Self> {
         Ok(PipelinesClient {
             namespace: client.namespace().map(str::to_owned),
+            direct: matches!(client.config().endpoint, kubeflow_core::Endpoint::Direct(_)),
             http: client.service("pipeline")?,
+            user_id: None,
         })
     }
 
@@ -60,7 +79,47 @@ impl PipelinesClient {
         PipelinesClient {
             http,
             namespace: None,
+            direct: false,
+            user_id: None,
         }
+    }
+
+    /// Sends the user's identity in the `kubeflow-userid` header with every request, as
+    /// Kubeflow's gateway does after login. Only for a **direct, trusted** connection to the
+    /// API server (e.g. a service inside the mesh that the server trusts to assert users):
+    /// Kubeflow's Istio policies reject the header from anyone else, and through the gateway
+    /// it must come from the gateway, so this refuses any other endpoint. Use a bearer token
+    /// otherwise.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the client was not built
+    /// from a [`Endpoint::Direct`](kubeflow_core::Endpoint::Direct) configuration, or for an
+    /// empty user.
+    pub fn with_user_id(self, user: impl Into<String>) -> Result<Self> {
+        self.with_user_id_header(DEFAULT_USERID_HEADER, user)
+    }
+
+    /// As [`with_user_id`](PipelinesClient::with_user_id), with the header name the server is
+    /// configured with (`KUBEFLOW_USERID_HEADER`; the user is sent without a prefix).
+    ///
+    /// # Errors
+    /// As [`with_user_id`](PipelinesClient::with_user_id).
+    pub fn with_user_id_header(
+        mut self,
+        header: impl Into<String>,
+        user: impl Into<String>,
+    ) -> Result<Self> {
+        let user = user.into();
+        if !self.direct {
+            return Err(kubeflow_core::Error::invalid_argument(
+                "user id",
+                "a user id header is only sent over a direct connection to the KFP API server \
+                 (Endpoint::Direct); through the gateway or a proxy use credentials instead",
+            ));
+        }
+        require("user id", &user)?;
+        self.user_id = Some((header.into(), user));
+        Ok(self)
     }
 
     /// Sets the default namespace of experiments, runs and recurring runs (multi-user mode).
@@ -110,8 +169,29 @@ impl PipelinesClient {
         self.http.get(&format!("{API}/healthz")).send_json().await
     }
 
-    pub(crate) fn http(&self) -> &HttpClient {
-        &self.http
+    /// A request with the user id header, if configured.
+    pub(crate) fn request(&self, method: http::Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, path);
+        match &self.user_id {
+            Some((header, user)) => req.header(header, user),
+            None => req,
+        }
+    }
+
+    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
+        self.request(http::Method::GET, path)
+    }
+
+    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
+        self.request(http::Method::POST, path)
+    }
+
+    pub(crate) fn patch(&self, path: &str) -> RequestBuilder {
+        self.request(http::Method::PATCH, path)
+    }
+
+    pub(crate) fn delete(&self, path: &str) -> RequestBuilder {
+        self.request(http::Method::DELETE, path)
     }
 }
 

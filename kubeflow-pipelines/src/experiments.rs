@@ -101,7 +101,6 @@ impl ExperimentsApi {
     pub async fn get(&self, experiment_id: &str) -> Result<Experiment> {
         require("experiment_id", experiment_id)?;
         self.kfp
-            .http()
             .get(&format!("{API}/experiments/{}", seg(experiment_id)))
             .send_json()
             .await
@@ -134,7 +133,7 @@ impl ExperimentsApi {
     /// Lists experiments (in the client's default namespace, if any).
     pub fn list(&self) -> ListExperiments {
         ListExperiments {
-            inner: List::new(self.kfp.http().clone(), format!("{API}/experiments"))
+            inner: List::new(self.kfp.clone(), format!("{API}/experiments"))
                 .set_namespace(self.kfp.namespace().map(str::to_owned)),
         }
     }
@@ -162,7 +161,6 @@ impl ExperimentsApi {
     pub async fn delete(&self, experiment_id: &str) -> Result<()> {
         require("experiment_id", experiment_id)?;
         self.kfp
-            .http()
             .delete(&format!("{API}/experiments/{}", seg(experiment_id)))
             .send()
             .await
@@ -172,7 +170,6 @@ impl ExperimentsApi {
     async fn action(&self, experiment_id: &str, verb: &str) -> Result<()> {
         require("experiment_id", experiment_id)?;
         self.kfp
-            .http()
             .post(&format!("{API}/experiments/{}:{verb}", seg(experiment_id)))
             // Archiving twice is harmless: safe to retry.
             .idempotent(true)
@@ -209,7 +206,6 @@ impl CreateExperiment {
     /// The server's error (409 when the name is taken).
     pub async fn send(self) -> Result<Experiment> {
         self.kfp
-            .http()
             .post(&format!("{API}/experiments"))
             .json(&self.body)
             .send_json()

@@ -73,7 +73,7 @@ mod serde_util;
 mod spec;
 mod types;
 
-pub use client::{Healthz, PipelinesClient};
+pub use client::{DEFAULT_USERID_HEADER, Healthz, PipelinesClient};
 pub use experiments::{CreateExperiment, Experiment, ExperimentsApi, ListExperiments};
 pub use filter::{Filter, FilterValue, FilterValues, Operation, Predicate};
 pub use list::{List, Page};

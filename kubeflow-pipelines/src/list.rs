@@ -5,11 +5,10 @@ use std::marker::PhantomData;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use kubeflow_core::Result;
-use kubeflow_core::http::HttpClient;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::Filter;
+use crate::{Filter, PipelinesClient};
 
 /// One page of a list call.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +69,7 @@ struct ListQuery {
 /// sent again with every page token, as the server requires.
 #[must_use = "a list request does nothing until sent or streamed"]
 pub struct List<T> {
-    http: HttpClient,
+    http: PipelinesClient,
     path: String,
     query: ListQuery,
     invalid: Option<kubeflow_core::Error>,
@@ -87,7 +86,7 @@ impl<T> fmt::Debug for List<T> {
 }
 
 impl<T: DeserializeOwned + Send + 'static> List<T> {
-    pub(crate) fn new(http: HttpClient, path: String) -> Self {
+    pub(crate) fn new(http: PipelinesClient, path: String) -> Self {
         List {
             http,
             path,
@@ -173,7 +172,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
     /// Every page, as [`stream`](List::stream) but page by page.
     pub fn pages(self) -> BoxStream<'static, Result<Page<T>>> {
         struct State {
-            http: HttpClient,
+            http: PipelinesClient,
             path: String,
             query: ListQuery,
             invalid: Option<kubeflow_core::Error>,
@@ -221,7 +220,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
 }
 
 async fn fetch<T: DeserializeOwned>(
-    http: &HttpClient,
+    http: &PipelinesClient,
     path: &str,
     query: &ListQuery,
 ) -> Result<Page<T>> {

@@ -312,7 +312,6 @@ impl RecurringRunsApi {
     pub async fn get(&self, recurring_run_id: &str) -> Result<RecurringRun> {
         require("recurring_run_id", recurring_run_id)?;
         self.kfp
-            .http()
             .get(&format!("{API}/recurringruns/{}", seg(recurring_run_id)))
             .send_json()
             .await
@@ -321,7 +320,7 @@ impl RecurringRunsApi {
     /// Lists recurring runs (in the client's default namespace, if any).
     pub fn list(&self) -> ListRecurringRuns {
         ListRecurringRuns {
-            inner: List::new(self.kfp.http().clone(), format!("{API}/recurringruns"))
+            inner: List::new(self.kfp.clone(), format!("{API}/recurringruns"))
                 .set_namespace(self.kfp.namespace().map(str::to_owned)),
         }
     }
@@ -359,7 +358,6 @@ impl RecurringRunsApi {
             propagation_policy: Option<DeletePropagationPolicy>,
         }
         self.kfp
-            .http()
             .delete(&format!("{API}/recurringruns/{}", seg(recurring_run_id)))
             .query(&Q {
                 propagation_policy: policy,
@@ -372,7 +370,6 @@ impl RecurringRunsApi {
     async fn action(&self, id: &str, verb: &str) -> Result<()> {
         require("recurring_run_id", id)?;
         self.kfp
-            .http()
             .post(&format!("{API}/recurringruns/{}:{verb}", seg(id)))
             .idempotent(true)
             .send()
@@ -529,7 +526,6 @@ impl CreateRecurringRun {
     pub async fn send(self) -> Result<RecurringRun> {
         let body = self.body()?;
         self.kfp
-            .http()
             .post(&format!("{API}/recurringruns"))
             .json(&body)
             .send_json()

@@ -155,3 +155,41 @@ async fn an_html_page_from_a_proxy_is_an_error_not_a_decode_failure() {
     let err = client(&server).experiments().get("e1").await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+#[tokio::test]
+async fn the_user_id_header_goes_only_over_a_direct_connection() {
+    use kubeflow_pipelines::kubeflow_core::config::RetryPolicy;
+    use kubeflow_pipelines::kubeflow_core::{Credentials, Endpoint};
+    use kubeflow_pipelines::{KubeflowConfig, PipelinesClient};
+    use wiremock::matchers::header;
+
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/apis/v2beta1/experiments"))
+        .and(header("kubeflow-userid", "alice@example.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/apis/v2beta1/experiments/e1"))
+        .and(header("kubeflow-userid", "alice@example.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("experiment.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let kfp = client(&server).with_user_id("alice@example.com").unwrap();
+    kfp.experiments().list().send().await.unwrap();
+    kfp.experiments().get("e1").await.unwrap();
+    // Debug never shows who.
+    assert!(!format!("{kfp:?}").contains("alice"));
+
+    let gateway = KubeflowConfig::new(Endpoint::gateway(&server.uri()).unwrap())
+        .credentials(Credentials::bearer("t"))
+        .retry(RetryPolicy::disabled());
+    let err = PipelinesClient::from_config(gateway)
+        .unwrap()
+        .with_user_id("alice@example.com")
+        .unwrap_err();
+    assert!(err.to_string().contains("direct connection"), "{err}");
+}

@@ -451,3 +451,51 @@ async fn wait_for_a_run_that_does_not_exist_fails_at_once() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_long_wait_survives_a_token_rotation() {
+    use kubeflow_pipelines::kubeflow_core::config::RetryPolicy;
+    use kubeflow_pipelines::kubeflow_core::{Credentials, Endpoint};
+    use kubeflow_pipelines::{KubeflowConfig, PipelinesClient};
+
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "old\n").unwrap();
+    // The first poll works with the old token, and the token is rotated while it is answered;
+    // from then on the old token is refused.
+    let rotate = token.clone();
+    let polls_with_old = std::sync::atomic::AtomicUsize::new(0);
+    Mock::given(method("GET"))
+        .and(path("/apis/v2beta1/runs/run-w"))
+        .and(header("authorization", "Bearer old"))
+        .respond_with(move |_: &wiremock::Request| {
+            if polls_with_old.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                std::fs::write(&rotate, "new\n").unwrap();
+                ResponseTemplate::new(200).set_body_json(run_in("RUNNING"))
+            } else {
+                ResponseTemplate::new(401).set_body_json(json!({"code": 16, "message": "token expired"}))
+            }
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/apis/v2beta1/runs/run-w"))
+        .and(header("authorization", "Bearer new"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(run_in("SUCCEEDED")))
+        .expect(1..)
+        .mount(&server)
+        .await;
+    let config = KubeflowConfig::new(Endpoint::direct(&server.uri()).unwrap())
+        .credentials(Credentials::token_file(&token))
+        .retry(RetryPolicy::disabled());
+    let run = PipelinesClient::from_config(config)
+        .unwrap()
+        .runs()
+        .wait("run-w")
+        .poll_interval(Duration::from_millis(5), Duration::from_millis(10))
+        .timeout(Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(run.state(), RuntimeState::Succeeded);
+}

@@ -178,7 +178,6 @@ impl PipelinesApi {
     pub async fn get(&self, pipeline_id: &str) -> Result<Pipeline> {
         require("pipeline_id", pipeline_id)?;
         self.kfp
-            .http()
             .get(&format!("{API}/pipelines/{}", seg(pipeline_id)))
             .send_json()
             .await
@@ -197,7 +196,6 @@ impl PipelinesApi {
             namespace: Option<&'a str>,
         }
         self.kfp
-            .http()
             .get(&format!("{API}/pipelines/names/{}", seg(name)))
             .query(&Q { namespace })
             .send_json()
@@ -207,7 +205,7 @@ impl PipelinesApi {
     /// Lists pipelines (all namespaces the caller sees, unless [`ListPipelines::namespace`]).
     pub fn list(&self) -> ListPipelines {
         ListPipelines {
-            inner: List::new(self.kfp.http().clone(), format!("{API}/pipelines")),
+            inner: List::new(self.kfp.clone(), format!("{API}/pipelines")),
         }
     }
 
@@ -235,7 +233,6 @@ impl PipelinesApi {
             cascade: bool,
         }
         self.kfp
-            .http()
             .delete(&format!("{API}/pipelines/{}", seg(pipeline_id)))
             .query(&Q { cascade })
             .send()
@@ -300,10 +297,10 @@ impl CreatePipeline {
     /// # Errors
     /// The server's error (409 when the name is taken).
     pub async fn send(self) -> Result<Pipeline> {
-        let http = self.kfp.http();
+        let kfp = &self.kfp;
         match self.version {
             None => {
-                http.post(&format!("{API}/pipelines"))
+                kfp.post(&format!("{API}/pipelines"))
                     .json(&self.pipeline)
                     .send_json()
                     .await
@@ -314,7 +311,7 @@ impl CreatePipeline {
                     pipeline: Pipeline,
                     pipeline_version: PipelineVersion,
                 }
-                http.post(&format!("{API}/pipelines/create"))
+                kfp.post(&format!("{API}/pipelines/create"))
                     .json(&Body {
                         pipeline: self.pipeline,
                         pipeline_version: version,
@@ -355,7 +352,6 @@ impl UpdatePipeline {
         let id = self.pipeline.pipeline_id.clone().unwrap_or_default();
         require("pipeline_id", &id)?;
         self.kfp
-            .http()
             .patch(&format!("{API}/pipelines/{}", seg(&id)))
             .json(&self.pipeline)
             .send_json()

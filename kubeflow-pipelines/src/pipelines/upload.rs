@@ -168,8 +168,7 @@ async fn upload<T: serde::de::DeserializeOwned>(
     }
     let (filename, data) = package.load().await?;
     let form = Multipart::new().part(Part::file("uploadfile", filename, data));
-    kfp.http()
-        .post(&format!("{API}/pipelines/{route}"))
+    kfp.post(&format!("{API}/pipelines/{route}"))
         .query(&query)
         .multipart(form)
         .send_json()

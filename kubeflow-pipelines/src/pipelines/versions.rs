@@ -44,7 +44,6 @@ impl PipelineVersionsApi {
         require("pipeline_id", &self.pipeline_id)?;
         require("pipeline_version_id", pipeline_version_id)?;
         self.kfp
-            .http()
             .get(&format!("{}/{}", self.base(), seg(pipeline_version_id)))
             .send_json()
             .await
@@ -53,7 +52,7 @@ impl PipelineVersionsApi {
     /// Lists the versions.
     pub fn list(&self) -> ListPipelineVersions {
         ListPipelineVersions {
-            inner: List::new(self.kfp.http().clone(), self.base()),
+            inner: List::new(self.kfp.clone(), self.base()),
         }
     }
 
@@ -65,7 +64,6 @@ impl PipelineVersionsApi {
         require("pipeline_id", &self.pipeline_id)?;
         require("pipeline_version_id", pipeline_version_id)?;
         self.kfp
-            .http()
             .delete(&format!("{}/{}", self.base(), seg(pipeline_version_id)))
             .send()
             .await
@@ -90,7 +88,6 @@ impl PipelineVersionsApi {
             ..PipelineVersion::default()
         };
         self.kfp
-            .http()
             .patch(&format!("{}/{}", self.base(), seg(pipeline_version_id)))
             .json(&body)
             .send_json()
@@ -156,7 +153,6 @@ impl CreatePipelineVersion {
             (None, Some(_)) => {
                 self.api
                     .kfp
-                    .http()
                     .post(&self.api.base())
                     .json(&self.version)
                     .send_json()

@@ -58,7 +58,6 @@ impl RunsApi {
     pub async fn get(&self, run_id: &str) -> Result<Run> {
         require("run_id", run_id)?;
         self.kfp
-            .http()
             .get(&format!("{API}/runs/{}", seg(run_id)))
             .send_json()
             .await
@@ -67,7 +66,7 @@ impl RunsApi {
     /// Lists runs (in the client's default namespace, if any).
     pub fn list(&self) -> ListRuns {
         ListRuns {
-            inner: List::new(self.kfp.http().clone(), format!("{API}/runs"))
+            inner: List::new(self.kfp.clone(), format!("{API}/runs"))
                 .set_namespace(self.kfp.namespace().map(str::to_owned)),
         }
     }
@@ -111,7 +110,6 @@ impl RunsApi {
     pub async fn delete(&self, run_id: &str) -> Result<()> {
         require("run_id", run_id)?;
         self.kfp
-            .http()
             .delete(&format!("{API}/runs/{}", seg(run_id)))
             .send()
             .await
@@ -145,7 +143,7 @@ impl RunsApi {
             seg(node_id),
             seg(artifact_name)
         );
-        let body: Data = self.kfp.http().get(&path).send_json().await?;
+        let body: Data = self.kfp.get(&path).send_json().await?;
         base64::engine::general_purpose::STANDARD
             .decode(body.data.as_bytes())
             .map(Bytes::from)
@@ -181,7 +179,6 @@ impl RunsApi {
     async fn action(&self, run_id: &str, verb: &str, idempotent: bool) -> Result<()> {
         require("run_id", run_id)?;
         self.kfp
-            .http()
             .post(&format!("{API}/runs/{}:{verb}", seg(run_id)))
             .idempotent(idempotent)
             .send()
@@ -316,7 +313,6 @@ impl CreateRun {
     pub async fn send(self) -> Result<Run> {
         let body = self.body()?;
         self.kfp
-            .http()
             .post(&format!("{API}/runs"))
             .json(&body)
             .send_json()
