@@ -158,6 +158,7 @@ async fn get_list_enable_disable_delete() {
     let api = client(&server).recurring_runs();
     let rr = api.get("rr-1").await.unwrap();
     assert_eq!(rr.namespace.as_deref(), Some("kubeflow-user"));
+    insta::assert_json_snapshot!("recurring_run_written_back", rr);
     let page = api.list().experiment("exp-1").send().await.unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(

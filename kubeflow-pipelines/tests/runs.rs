@@ -60,6 +60,8 @@ async fn get_decodes_a_realistic_run() {
         back["run_details"]["task_details"][0]["execution_id"],
         "9007199254740993"
     );
+    // The whole model as it would be written back.
+    insta::assert_json_snapshot!("run_running_written_back", run);
 }
 
 #[tokio::test]
@@ -474,7 +476,8 @@ async fn a_long_wait_survives_a_token_rotation() {
                 std::fs::write(&rotate, "new\n").unwrap();
                 ResponseTemplate::new(200).set_body_json(run_in("RUNNING"))
             } else {
-                ResponseTemplate::new(401).set_body_json(json!({"code": 16, "message": "token expired"}))
+                ResponseTemplate::new(401)
+                    .set_body_json(json!({"code": 16, "message": "token expired"}))
             }
         })
         .mount(&server)
