@@ -5,32 +5,16 @@
 //! KUBEFLOW_ENDPOINT=http://localhost:8080 cargo run -p kubeflow-examples --example doctor
 //! ```
 //!
-//! The Kubernetes part uses the kubeconfig (or the in-cluster identity). When
-//! `KUBEFLOW_ENDPOINT` is set, Kubeflow Pipelines is asked for its healthz too.
+//! The configuration is inferred as every SDK client infers it (`KUBEFLOW_ENDPOINT` and
+//! friends, kfp's context file, in-cluster, kubeconfig); the Kubernetes part lists CRDs and
+//! Kubeflow Pipelines is asked for its healthz (through the gateway, directly, or through the
+//! API server's service proxy).
 //! Exits with 1 when no cluster is reachable.
 
 use std::process::ExitCode;
 
 use kubeflow_core::discovery::{self, KubernetesReport};
-use kubeflow_core::http::HttpClient;
-
-/// The KFP client, when `KUBEFLOW_ENDPOINT` is set.
-fn pipelines_client() -> Result<Option<HttpClient>, String> {
-    let Ok(endpoint) = std::env::var("KUBEFLOW_ENDPOINT") else {
-        return Ok(None);
-    };
-    // ---- KFP client spot -------------------------------------------------------------------
-    // Built from KUBEFLOW_ENDPOINT alone. Once `KubeflowConfig::infer()` is available, use it
-    // instead so that credentials (KUBEFLOW_TOKEN, Dex login, cookies) are picked up too:
-    //     let config = kubeflow_core::KubeflowConfig::infer().await?;
-    let endpoint =
-        kubeflow_core::Endpoint::parse(&endpoint).map_err(|e| format!("KUBEFLOW_ENDPOINT: {e}"))?;
-    let config = kubeflow_core::KubeflowConfig::new(endpoint);
-    let client = kubeflow_core::KubeflowClient::new(config).map_err(|e| e.to_string())?;
-    let http = client.service("pipeline").map_err(|e| e.to_string())?;
-    // ----------------------------------------------------------------------------------------
-    Ok(Some(http))
-}
+use kubeflow_core::{KubeflowClient, KubeflowConfig};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,15 +26,24 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let kube = match kube::Client::try_default().await {
-        Ok(c) => Some(c),
+    // Everything the SDK would use: explicit variables, kfp's context file, the in-cluster
+    // identity, or the kubeconfig (see kubeflow_core::config::env).
+    let client = match KubeflowConfig::infer().await.and_then(KubeflowClient::new) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("doctor: no Kubernetes configuration: {e}");
-            None
+            eprintln!("doctor: {e}");
+            return ExitCode::FAILURE;
         }
     };
-    let kfp = match pipelines_client() {
-        Ok(c) => c,
+    println!(
+        "Endpoint: {} ({}); credentials: {}",
+        client.config().endpoint,
+        client.config().source,
+        client.config().credentials.describe()
+    );
+    let kube = client.kube_client().ok();
+    let kfp = match client.service("pipeline") {
+        Ok(c) => Some(c),
         Err(e) => {
             eprintln!("doctor: cannot set up the Kubeflow Pipelines client: {e}");
             None

@@ -30,7 +30,7 @@ pub mod portforward;
 pub mod wait;
 
 pub use auth::Credentials;
-pub use client::KubeflowClient;
+pub use client::{KubeflowClient, KubeflowClientBuilder};
 pub use config::{Endpoint, KubeflowConfig};
 pub use error::{ApiError, Error, Result};
 

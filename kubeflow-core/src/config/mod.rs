@@ -1,7 +1,7 @@
 //! Where Kubeflow is and how to reach it.
 //!
 //! A [`KubeflowConfig`] is plain data: building one does no network I/O. Use
-//! [`KubeflowConfig::infer`] to read it from the environment (see [`env`] for every variable),
+//! [`KubeflowConfig::infer`] to read it from the environment (see [`env`](mod@env) for every variable),
 //! the kfp context file, the in-cluster service account, or the kubeconfig.
 
 use std::collections::BTreeMap;
@@ -354,7 +354,7 @@ impl KubeflowConfig {
         }
     }
 
-    /// Reads the configuration from, in order of precedence: the environment (see [`env`]),
+    /// Reads the configuration from, in order of precedence: the environment (see [`env`](mod@env)),
     /// the kfp context file `~/.config/kfp/context.json`, the in-cluster service account, and
     /// the kubeconfig. Use [`ConfigLoader`] to give explicit settings that win over all of them.
     ///
