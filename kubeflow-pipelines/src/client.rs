@@ -200,7 +200,7 @@ impl PipelinesClient {
 #[non_exhaustive]
 pub struct Healthz {
     /// Multi-user mode: namespaces are required on experiments, runs and listings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub multi_user: bool,
     /// Where pipelines are stored: `database` or `kubernetes` (2.14+; absent before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
