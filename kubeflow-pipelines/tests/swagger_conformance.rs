@@ -103,3 +103,65 @@ fn every_enum_value_of_the_swagger_is_known() {
         "v2beta1DeletePropagationPolicy"
     );
 }
+
+/// The compiled pipelines of the reference (from `kfp.compiler`) read as `PipelineSpec`s, with
+/// their platform spec when the YAML has a second document, and survive the JSON shapes the
+/// server uses (plain, or wrapped with `platform_spec`) and a YAML round trip.
+#[test]
+fn reference_compiled_pipelines_read_and_round_trip() {
+    use kubeflow_pipelines::PipelineSpec;
+    let dir = std::env::var_os("KUBEFLOW_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"))
+        .join("kfp/ir-examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{} (set KUBEFLOW_REFERENCE_DIR): {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 5,
+        "only {} compiled pipelines in {}",
+        files.len(),
+        dir.display()
+    );
+    let mut with_platform = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let spec = PipelineSpec::from_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(
+            spec.name().is_some(),
+            "{}: no pipelineInfo.name",
+            f.display()
+        );
+        assert!(
+            spec.spec().get("root").is_some(),
+            "{}: no root",
+            f.display()
+        );
+        let has_second_doc = text.lines().any(|l| l == "---");
+        assert_eq!(
+            spec.platform_spec().is_some(),
+            has_second_doc,
+            "{}",
+            f.display()
+        );
+        with_platform += usize::from(has_second_doc);
+        let wire = serde_json::to_value(&spec).unwrap();
+        assert_eq!(
+            wire.get("pipeline_spec").is_some(),
+            has_second_doc,
+            "{}",
+            f.display()
+        );
+        let back: PipelineSpec = serde_json::from_value(wire).unwrap();
+        assert_eq!(back, spec, "{}", f.display());
+        let again = PipelineSpec::from_yaml(&spec.to_yaml().unwrap()).unwrap();
+        assert_eq!(again, spec, "{}: YAML round trip", f.display());
+    }
+    assert!(
+        with_platform >= 1,
+        "no compiled pipeline with a platform spec"
+    );
+}
