@@ -12,11 +12,13 @@
 // kubeflow_core::Error is the crate's error type; its size is kubeflow-core's choice.
 #![allow(clippy::result_large_err)]
 
+mod client;
 mod inference;
 pub mod tensor;
 pub mod types;
 pub mod v2;
 
+pub use client::{Readiness, Route, ServingClient};
 pub use inference::InferenceClient;
 pub use tensor::{Datatype, InferTensor, TensorData};
 pub use types::common::{Addressable, Condition, DeploymentMode, Extra, ProtocolVersion};

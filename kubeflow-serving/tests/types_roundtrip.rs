@@ -187,3 +187,22 @@ fn legacy_kfserving_objects_read_and_convert() {
         json!("serving.kserve.io/v1beta1")
     );
 }
+
+/// Decoding must fit in a modest stack even in debug builds (watch events are decoded deep in
+/// kube's and tokio's poll chain): a regression test for the boxed framework shorthands.
+#[test]
+fn decoding_fits_in_half_a_megabyte_of_stack() {
+    let v = serde_json::to_string(&full_isvc()).expect("json");
+    let ok = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            let a: Result<InferenceService, _> = serde_json::from_str(&v);
+            let ev = format!("{{\"type\":\"ADDED\",\"object\":{v}}}");
+            let b: Result<kube::core::WatchEvent<InferenceService>, _> = serde_json::from_str(&ev);
+            a.is_ok() && b.is_ok()
+        })
+        .expect("thread")
+        .join()
+        .expect("no panic");
+    assert!(ok);
+}

@@ -55,34 +55,34 @@ pub struct PredictorSpec {
     pub model: Option<ModelSpec>,
     /// scikit-learn shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sklearn: Option<ModelSpec>,
+    pub sklearn: Option<Box<ModelSpec>>,
     /// XGBoost shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub xgboost: Option<ModelSpec>,
+    pub xgboost: Option<Box<ModelSpec>>,
     /// TensorFlow shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tensorflow: Option<ModelSpec>,
+    pub tensorflow: Option<Box<ModelSpec>>,
     /// PyTorch (TorchServe) shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pytorch: Option<ModelSpec>,
+    pub pytorch: Option<Box<ModelSpec>>,
     /// Triton shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triton: Option<ModelSpec>,
+    pub triton: Option<Box<ModelSpec>>,
     /// ONNX shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub onnx: Option<ModelSpec>,
+    pub onnx: Option<Box<ModelSpec>>,
     /// PMML shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmml: Option<ModelSpec>,
+    pub pmml: Option<Box<ModelSpec>>,
     /// LightGBM shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lightgbm: Option<ModelSpec>,
+    pub lightgbm: Option<Box<ModelSpec>>,
     /// Paddle shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paddle: Option<ModelSpec>,
+    pub paddle: Option<Box<ModelSpec>>,
     /// Hugging Face shorthand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub huggingface: Option<ModelSpec>,
+    pub huggingface: Option<Box<ModelSpec>>,
     /// Several storage URIs (newer KServe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_uris: Option<Vec<Value>>,
