@@ -43,3 +43,8 @@ pub use types::trainedmodel::{
 pub use v2::{
     InferRequest, InferResponse, ModelMetadata, RequestedOutput, ServerMetadata, TensorMetadata,
 };
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
