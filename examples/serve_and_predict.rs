@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use kubeflow_core::{KubeflowClient, KubeflowConfig};
 use kubeflow_serving::{
-    InferRequest, InferTensor, InferenceClient, InferenceService, ProtocolVersion, Route, ServingClient,
+    InferRequest, InferTensor, InferenceClient, InferenceService, ProtocolVersion, Route,
+    ServingClient,
 };
 
 const NAME: &str = "sklearn-iris-rs";
@@ -34,7 +35,11 @@ fn inference_service() -> InferenceService {
 }
 
 async fn predict(client: &InferenceClient, model: &str) -> anyhow::Result<()> {
-    let rows = [[6.8f32, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6], [5.1, 3.5, 1.4, 0.2]];
+    let rows = [
+        [6.8f32, 2.8, 4.8, 1.4],
+        [6.0, 3.4, 4.5, 1.6],
+        [5.1, 3.5, 1.4, 0.2],
+    ];
     let data: Vec<f32> = rows.iter().flatten().copied().collect();
     let request = InferRequest::new()
         .id("rust-example")
@@ -42,7 +47,10 @@ async fn predict(client: &InferenceClient, model: &str) -> anyhow::Result<()> {
     // JSON, then the binary tensor extension both ways: same answer.
     for binary in [false, true] {
         let response = client
-            .infer(model, &request.clone().binary_inputs(binary).binary_outputs(binary))
+            .infer(
+                model,
+                &request.clone().binary_inputs(binary).binary_outputs(binary),
+            )
             .await?;
         for output in &response.outputs {
             println!(
@@ -64,7 +72,9 @@ async fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(i) = args.iter().position(|a| a == "--url") {
-        let url = args.get(i + 1).ok_or_else(|| anyhow::anyhow!("--url needs a value"))?;
+        let url = args
+            .get(i + 1)
+            .ok_or_else(|| anyhow::anyhow!("--url needs a value"))?;
         let client = InferenceClient::from_url(url)?;
         let model = args.get(i + 2).map_or("sklearn-iris", String::as_str);
         println!("server ready: {}", client.server_ready().await?);
@@ -80,7 +90,10 @@ async fn run() -> anyhow::Result<()> {
     match serving.create(&inference_service()).await {
         Ok(_) => println!("created InferenceService {}/{NAME}", serving.namespace()),
         Err(kubeflow_core::Error::Kube(kube::Error::Api(s))) if s.code == 409 => {
-            println!("InferenceService {}/{NAME} exists; reusing it", serving.namespace());
+            println!(
+                "InferenceService {}/{NAME} exists; reusing it",
+                serving.namespace()
+            );
         }
         Err(e) => return Err(e.into()),
     }
