@@ -2,3 +2,5 @@
 //! issue fills it. It already re-exports [`kubeflow_core`], the shared foundation.
 
 pub use kubeflow_core;
+
+pub mod spec;
