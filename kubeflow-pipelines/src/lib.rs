@@ -3,4 +3,5 @@
 
 pub use kubeflow_core;
 
+pub mod dsl;
 pub mod spec;

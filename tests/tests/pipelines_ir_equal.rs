@@ -1,0 +1,393 @@
+//! The Rust DSL compiles to the same IR as the official KFP compiler: each pipeline is built in
+//! Python (compiled at test time with `kfp` from the test environment's venv) and in Rust, and the
+//! two documents must be equal apart from `sdkVersion`.
+
+use kubeflow_pipelines::dsl::{
+    Condition, ContainerComponent, Importer, Pipeline, Placeholder, Retry, artifact,
+};
+use kubeflow_pipelines::spec::{ParameterType, PipelinePackage, PipelineSpec};
+use kubeflow_test_support::python::compile_pipeline;
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Names the first path where two JSON values differ.
+fn first_difference(left: &Value, right: &Value, path: &str) -> Option<String> {
+    match (left, right) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys()) {
+                let sub = format!("{path}.{key}");
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => {
+                        if let Some(diff) = first_difference(x, y, &sub) {
+                            return Some(diff);
+                        }
+                    }
+                    (x, y) => return Some(format!("{sub}: python {x:?} vs rust {y:?}")),
+                }
+            }
+            None
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]"))),
+        _ if left == right => None,
+        _ => Some(format!("{path}: python {left} vs rust {right}")),
+    }
+}
+
+fn without_sdk_version(spec: &PipelineSpec) -> Result<Value, Box<dyn std::error::Error>> {
+    let mut value = serde_json::to_value(spec)?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove("sdkVersion");
+    }
+    Ok(value)
+}
+
+/// Compiles `python` with the official compiler and asserts `rust` compiles to the same IR.
+fn assert_same_ir(python: &str, rust: &Pipeline) -> TestResult {
+    let yaml = compile_pipeline(python);
+    let official = PipelinePackage::from_yaml_str(&yaml)?;
+    assert!(official.platform_spec.is_none(), "unexpected platform spec");
+    let ours = rust.compile()?;
+    let expected = without_sdk_version(&official.pipeline_spec)?;
+    let actual = without_sdk_version(&ours)?;
+    if expected != actual {
+        let ours_yaml = PipelinePackage::from(ours).to_yaml_string()?;
+        panic!(
+            "IR differs at {}\n--- official ---\n{yaml}\n--- rust ---\n{ours_yaml}",
+            first_difference(&expected, &actual, "").unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+const IGNORE: &str = "needs the real servers started by scripts/test";
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn two_step_container_pipeline() -> TestResult {
+    let _ = IGNORE;
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def producer(text: str, out: dsl.Output[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'mkdir -p $(dirname "$1") && echo "$0" > "$1"'], args=[text, out.path])
+
+@dsl.container_component
+def consumer(data: dsl.Input[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["cat"], args=[data.path])
+
+@dsl.pipeline(name="two-step")
+def pipeline(text: str = "hi"):
+    p = producer(text=text)
+    consumer(data=p.outputs["out"])
+"#;
+    let producer = ContainerComponent::new("producer", "alpine")
+        .input("text", ParameterType::String)
+        .output_artifact("out", artifact::dataset())
+        .command([
+            "sh",
+            "-c",
+            r#"mkdir -p $(dirname "$1") && echo "$0" > "$1""#,
+        ])
+        .args([Placeholder::input("text"), Placeholder::output_path("out")]);
+    let consumer = ContainerComponent::new("consumer", "alpine")
+        .input_artifact("data", artifact::dataset())
+        .command(["cat"])
+        .args([Placeholder::input_path("data")]);
+    let mut p = Pipeline::new("two-step");
+    let text = p.parameter_with_default("text", ParameterType::String, "hi");
+    let first = p.add(producer.task().arg("text", &text));
+    p.add(consumer.task().arg("data", first.output("out")));
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn artifact_and_parameter_passing() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def make_data(rows: int, data: dsl.Output[dsl.Dataset], count: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="python:3.12", command=["make-data"], args=[rows, data.path, data.uri, count])
+
+@dsl.container_component
+def train(data: dsl.Input[dsl.Dataset], count: str, lr: float, model: dsl.Output[dsl.Model], note: str = "none"):
+    return dsl.ContainerSpec(image="python:3.12", command=["train"], args=[
+        "--data", data.path, "--uri", data.uri, "--meta", data.metadata, "--count", count, "--lr", lr,
+        "--model", model.path, model.uri,
+        dsl.ConcatPlaceholder(["note=", note]),
+        dsl.IfPresentPlaceholder(input_name="note", then=["--note", note], else_=["--no-note"]),
+        dsl.IfPresentPlaceholder(input_name="note", then=[dsl.ConcatPlaceholder(["n:", note])]),
+    ])
+
+@dsl.pipeline(name="artifacts", description="passes artifacts\nand parameters")
+def pipeline(rows: int = 10, lr: float = 0.1):
+    m = make_data(rows=rows)
+    t = train(data=m.outputs["data"], count=m.outputs["count"], lr=lr)
+    t2 = train(data=m.outputs["data"], count="5", lr=0.5, note="x").after(t)
+    t2.set_display_name("second train")
+"#;
+    let make_data = ContainerComponent::new("make_data", "python:3.12")
+        .input("rows", ParameterType::NumberInteger)
+        .output_artifact("data", artifact::dataset())
+        .output("count", ParameterType::String)
+        .command(["make-data"])
+        .args([
+            Placeholder::input("rows"),
+            Placeholder::output_path("data"),
+            Placeholder::output_uri("data"),
+            Placeholder::output_file("count"),
+        ]);
+    let train = ContainerComponent::new("train", "python:3.12")
+        .input_artifact("data", artifact::dataset())
+        .input("count", ParameterType::String)
+        .input("lr", ParameterType::NumberDouble)
+        .output_artifact("model", artifact::model())
+        .input_with_default("note", ParameterType::String, "none")
+        .command(["train"])
+        .args([
+            Placeholder::from("--data"),
+            Placeholder::input_path("data"),
+            "--uri".into(),
+            Placeholder::input_uri("data"),
+            "--meta".into(),
+            Placeholder::input_metadata("data"),
+            "--count".into(),
+            Placeholder::input("count"),
+            "--lr".into(),
+            Placeholder::input("lr"),
+            "--model".into(),
+            Placeholder::output_path("model"),
+            Placeholder::output_uri("model"),
+            Placeholder::concat([Placeholder::from("note="), Placeholder::input("note")]),
+            Placeholder::if_present(
+                "note",
+                [Placeholder::from("--note"), Placeholder::input("note")],
+                Some(vec!["--no-note".into()]),
+            ),
+            Placeholder::if_present(
+                "note",
+                [Placeholder::concat([
+                    Placeholder::from("n:"),
+                    Placeholder::input("note"),
+                ])],
+                None,
+            ),
+        ]);
+    let mut p = Pipeline::new("artifacts").description("passes artifacts\nand parameters");
+    let rows = p.parameter_with_default("rows", ParameterType::NumberInteger, 10);
+    let lr = p.parameter_with_default("lr", ParameterType::NumberDouble, 0.1);
+    let m = p.add(make_data.task().arg("rows", &rows));
+    let t = p.add(
+        train
+            .task()
+            .arg("data", m.output("data"))
+            .arg("count", m.output("count"))
+            .arg("lr", &lr),
+    );
+    p.add(
+        train
+            .task()
+            .arg("data", m.output("data"))
+            .arg("count", "5")
+            .arg("lr", 0.5)
+            .arg("note", "x")
+            .after(&t)
+            .display_name("second train"),
+    );
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn resources_retry_and_caching() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def work(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.pipeline(name="resources")
+def pipeline():
+    a = work(msg="a")
+    a.set_cpu_limit("2").set_memory_limit("4G").set_cpu_request("500m").set_memory_request("512Mi")
+    a.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(1)
+    a.set_retry(num_retries=3, backoff_duration="60s", backoff_factor=1.5, backoff_max_duration="600s")
+    a.set_caching_options(False)
+    a.set_env_variable("MODE", "fast")
+    b = work(msg="b")
+    b.set_retry(num_retries=2)
+    b.set_memory_limit("1Gi")
+"#;
+    let work = ContainerComponent::new("work", "alpine")
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg")]);
+    let mut p = Pipeline::new("resources");
+    p.add(
+        work.task()
+            .arg("msg", "a")
+            .cpu_limit("2")
+            .memory_limit("4G")
+            .cpu_request("500m")
+            .memory_request("512Mi")
+            .accelerator_type("nvidia.com/gpu")
+            .accelerator_limit(1)
+            .retry(
+                Retry::times(3)
+                    .backoff("60s")
+                    .factor(1.5)
+                    .max_backoff("600s"),
+            )
+            .caching(false)
+            .env("MODE", "fast"),
+    );
+    p.add(
+        work.task()
+            .arg("msg", "b")
+            .retry(Retry::times(2))
+            .memory_limit("1Gi"),
+    );
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn importer() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def use(data: dsl.Input[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["cat"], args=[data.path])
+
+@dsl.pipeline(name="importer")
+def pipeline(uri: str = "gs://bucket/data.csv"):
+    a = dsl.importer(artifact_uri=uri, artifact_class=dsl.Dataset, reimport=False, metadata={"k": "v", "n": 1})
+    use(data=a.output)
+    b = dsl.importer(artifact_uri="gs://bucket/model", artifact_class=dsl.Model, reimport=True)
+"#;
+    let use_data = ContainerComponent::new("use", "alpine")
+        .input_artifact("data", artifact::dataset())
+        .command(["cat"])
+        .args([Placeholder::input_path("data")]);
+    let mut p = Pipeline::new("importer");
+    let uri = p.parameter_with_default("uri", ParameterType::String, "gs://bucket/data.csv");
+    let a = p.add(
+        Importer::new(artifact::dataset())
+            .metadata("k", "v")
+            .metadata("n", 1)
+            .task(&uri),
+    );
+    p.add(use_data.task().arg("data", a.output("artifact")));
+    p.add(
+        Importer::new(artifact::model())
+            .reimport(true)
+            .task("gs://bucket/model"),
+    );
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn condition_with_elif_and_else() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def flip(result: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", "echo heads > $0"], args=[result])
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.pipeline(name="condition")
+def pipeline(threshold: int = 3, name: str = "x"):
+    f = flip()
+    with dsl.If(f.outputs["result"] == "heads"):
+        say(msg=name)
+    with dsl.Elif(f.outputs["result"] == "tails"):
+        say(msg="tails")
+    with dsl.Else():
+        say(msg=f.outputs["result"])
+    with dsl.If(threshold > 2.5):
+        with dsl.If(name != "y"):
+            say(msg=f.outputs["result"])
+"#;
+    let flip = ContainerComponent::new("flip", "alpine")
+        .output("result", ParameterType::String)
+        .command(["sh", "-c", "echo heads > $0"])
+        .args([Placeholder::output_file("result")]);
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg")]);
+    let mut p = Pipeline::new("condition");
+    let threshold = p.parameter_with_default("threshold", ParameterType::NumberInteger, 3);
+    let name = p.parameter_with_default("name", ParameterType::String, "x");
+    let f = p.add(flip.task());
+    p.branches(|b| {
+        b.if_(Condition::eq(f.output("result"), "heads"), |p| {
+            p.add(say.task().arg("msg", &name));
+        });
+        b.elif(Condition::eq(f.output("result"), "tails"), |p| {
+            p.add(say.task().arg("msg", "tails"));
+        });
+        b.else_(|p| {
+            p.add(say.task().arg("msg", f.output("result")));
+        });
+    });
+    p.condition(Condition::gt(&threshold, 2.5), |p| {
+        p.condition(Condition::ne(&name, "y"), |p| {
+            p.add(say.task().arg("msg", f.output("result")));
+        });
+    });
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn exit_handler() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.container_component
+def cleanup(status: dsl.PipelineTaskFinalStatus, msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg, status])
+
+@dsl.pipeline(name="exit")
+def pipeline(msg: str = "hi"):
+    c = cleanup(msg="bye")
+    with dsl.ExitHandler(c, name="main"):
+        first = say(msg=msg)
+        say(msg="two").after(first)
+"#;
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg")]);
+    let cleanup = ContainerComponent::new("cleanup", "alpine")
+        .input("status", ParameterType::TaskFinalStatus)
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg"), Placeholder::input("status")]);
+    let mut p = Pipeline::new("exit");
+    let msg = p.parameter_with_default("msg", ParameterType::String, "hi");
+    p.exit_handler(cleanup.task().arg("msg", "bye"), Some("main"), |p| {
+        let first = p.add(say.task().arg("msg", &msg));
+        p.add(say.task().arg("msg", "two").after(&first));
+    });
+    assert_same_ir(python, &p)
+}
