@@ -32,10 +32,14 @@ fn ir_examples() -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
 
 /// The documents of a YAML text as JSON values (the reference reading, untyped).
 fn documents(yaml: &str) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    Ok(serde_saphyr::from_multiple::<Value>(yaml)?
-        .into_iter()
-        .filter(|d| !d.is_null())
-        .collect())
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    Ok(
+        serde_saphyr::from_multiple_with_options::<Value>(yaml, options)?
+            .into_iter()
+            .filter(|d| !d.is_null())
+            .collect(),
+    )
 }
 
 /// Names the first path where two JSON values differ, for a readable failure.
@@ -253,6 +257,27 @@ fn syntax_errors_name_document_and_line() {
         PipelinePackage::from_yaml_str("a: 1\n---\nb: 2\n---\nc: 3\n"),
         Err(SpecError::DocumentCount { count: 3, .. })
     ));
+}
+
+#[test]
+fn yaml_1_1_boolean_spellings_stay_strings() -> TestResult {
+    // PyYAML writes these unquoted; they are strings, and we quote them when writing so that
+    // YAML 1.1 readers (such as the Go YAML libraries of the KFP backend) see strings too.
+    let yaml = "pipelineInfo:\n  name: y\n  description: 'on'\nroot:\n  dag:\n    tasks:\n      t:\n        componentRef: {name: n}\nschemaVersion: off\n";
+    let package = PipelinePackage::from_yaml_str(yaml)?;
+    assert_eq!(package.pipeline_spec.name(), Some("y"));
+    assert_eq!(package.pipeline_spec.schema_version.as_deref(), Some("off"));
+    let written = package.to_yaml_string()?;
+    for word in ["y", "on", "off", "n"] {
+        assert!(
+            !written
+                .lines()
+                .any(|l| !l.starts_with('#') && l.trim_end().ends_with(&format!(": {word}"))),
+            "{word} written unquoted:\n{written}"
+        );
+    }
+    assert_eq!(PipelinePackage::from_yaml_str(&written)?, package);
+    Ok(())
 }
 
 #[test]

@@ -391,3 +391,71 @@ def pipeline(msg: str = "hi"):
     });
     assert_same_ir(python, &p)
 }
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn parallel_for_with_fan_in() -> TestResult {
+    let python = r#"
+from typing import List
+from kfp import dsl
+
+@dsl.container_component
+def square(x: int, out: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", "echo $(($0*$0)) > $1"], args=[x, out])
+
+@dsl.container_component
+def total(xs: List[int]):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[xs])
+
+@dsl.container_component
+def make(x: int, y: str, out: dsl.Output[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["make"], args=[x, out.path, y])
+
+@dsl.container_component
+def merge(parts: dsl.Input[List[dsl.Dataset]]):
+    return dsl.ContainerSpec(image="alpine", command=["merge"])
+
+@dsl.pipeline(name="loops")
+def pipeline(nums: List[int] = [1, 2], y: str = "a"):
+    with dsl.ParallelFor([1, 2, 3], parallelism=2) as x:
+        s = square(x=x)
+    total(xs=dsl.Collected(s.outputs["out"]))
+    with dsl.ParallelFor(nums) as n:
+        m = make(x=n, y=y)
+    merge(parts=dsl.Collected(m.outputs["out"]))
+"#;
+    let square = ContainerComponent::new("square", "alpine")
+        .input("x", ParameterType::NumberInteger)
+        .output("out", ParameterType::NumberInteger)
+        .command(["sh", "-c", "echo $(($0*$0)) > $1"])
+        .args([Placeholder::input("x"), Placeholder::output_file("out")]);
+    let total = ContainerComponent::new("total", "alpine")
+        .input("xs", ParameterType::List)
+        .command(["echo"])
+        .args([Placeholder::input("xs")]);
+    let make = ContainerComponent::new("make", "alpine")
+        .input("x", ParameterType::NumberInteger)
+        .input("y", ParameterType::String)
+        .output_artifact("out", artifact::dataset())
+        .command(["make"])
+        .args([
+            Placeholder::input("x"),
+            Placeholder::output_path("out"),
+            Placeholder::input("y"),
+        ]);
+    let merge = ContainerComponent::new("merge", "alpine")
+        .input_artifact_list("parts", artifact::dataset())
+        .command(["merge"]);
+    let mut p = Pipeline::new("loops");
+    let nums = p.parameter_with_default("nums", ParameterType::List, serde_json::json!([1, 2]));
+    let y = p.parameter_with_default("y", ParameterType::String, "a");
+    let s = p.parallel_for_items(vec![1.into(), 2.into(), 3.into()], Some(2), |p, x| {
+        p.add(square.task().arg("x", x))
+    });
+    p.add(total.task().arg("xs", s.collected("out")));
+    let m = p.parallel_for(&nums, ParameterType::NumberInteger, None, |p, n| {
+        p.add(make.task().arg("x", n).arg("y", &y))
+    });
+    p.add(merge.task().arg("parts", m.collected("out")));
+    assert_same_ir(python, &p)
+}

@@ -7,14 +7,17 @@ use serde_json::Value;
 
 use super::DslError;
 use super::component::{ContainerComponent, Importer, IoKind};
-use super::pipeline::{Condition, GroupKind, Pipeline, Source, Task, TaskComponent};
+use super::pipeline::{Condition, GroupKind, LoopItems, Pipeline, Source, Task, TaskComponent};
 use crate::spec::{
-    AcceleratorConfig, CachingOptions, ComponentInputsSpec, ComponentOutputsSpec, ComponentRef,
-    ComponentSpec, DagSpec, DeploymentSpec, EnvVar, ExecutorSpec, ImporterSpec,
-    InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
-    OutputArtifactDefinition, OutputParameterDefinition, ParameterType, PipelineContainerSpec,
-    PipelineInfo, PipelineSpec, PipelineTaskInfo, PipelineTaskSpec, ResourceSpec, RetryPolicy,
-    TaskInputsSpec, TriggerPolicy, TriggerStrategy, ValueOrRuntimeParameter,
+    AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, ComponentInputsSpec,
+    ComponentOutputsSpec, ComponentRef, ComponentSpec, DagOutputArtifactSpec,
+    DagOutputParameterSpec, DagOutputsSpec, DagSpec, DeploymentSpec, EnvVar, ExecutorSpec,
+    ImporterSpec, InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition,
+    InputParameterSpec, IteratorPolicy, OutputArtifactDefinition, OutputParameterDefinition,
+    ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterType,
+    PipelineContainerSpec, PipelineInfo, PipelineSpec, PipelineTaskInfo, PipelineTaskSpec,
+    ResourceSpec, RetryPolicy, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
+    ValueOrRuntimeParameter,
 };
 
 /// The `schemaVersion` written.
@@ -40,6 +43,18 @@ enum Channel {
         key: String,
         kind: IoKind,
     },
+    LoopItem {
+        group: usize,
+        name: String,
+        ty: ParameterType,
+    },
+    /// The collected outputs of task `task` inside loop `group`.
+    Collected {
+        group: usize,
+        task: usize,
+        key: String,
+        kind: IoKind,
+    },
 }
 
 enum Ref {
@@ -53,6 +68,7 @@ struct Compiler<'p> {
     group_task_inputs: Vec<TaskInputsSpec>,
     group_deps: Vec<BTreeSet<String>>,
     task_deps: Vec<BTreeSet<String>>,
+    loop_outputs: Vec<(DagOutputsSpec, ComponentOutputsSpec)>,
 }
 
 impl Pipeline {
@@ -72,6 +88,7 @@ impl Pipeline {
             group_task_inputs: vec![TaskInputsSpec::default(); self.groups.len()],
             group_deps: vec![BTreeSet::new(); self.groups.len()],
             task_deps: vec![BTreeSet::new(); self.tasks.len()],
+            loop_outputs: vec![Default::default(); self.groups.len()],
         };
         compiler.compile()
     }
@@ -105,15 +122,22 @@ impl Compiler<'_> {
 
     /// Records that `consumer` runs after task `producer`, between their uncommon ancestors.
     fn add_dependency(&mut self, consumer: Consumer, producer: usize) {
-        let consumer_path = self.consumer_path(consumer);
         let producer_path = self.group_path(self.p.tasks[producer].group);
+        let name = self.p.tasks[producer].name.clone();
+        self.add_dependency_on(consumer, &name, &producer_path);
+    }
+
+    /// Records that `consumer` runs after the task or group `producer` placed in the group
+    /// path `producer_path`.
+    fn add_dependency_on(&mut self, consumer: Consumer, producer: &str, producer_path: &[usize]) {
+        let consumer_path = self.consumer_path(consumer);
         let common = consumer_path
             .iter()
-            .zip(&producer_path)
+            .zip(producer_path)
             .take_while(|(a, b)| a == b)
             .count();
         let up = if common == producer_path.len() {
-            self.p.tasks[producer].name.clone()
+            producer.to_owned()
         } else {
             self.p.groups[producer_path[common]].name.clone()
         };
@@ -122,9 +146,6 @@ impl Compiler<'_> {
         } else {
             Consumer::Group(consumer_path[common])
         };
-        if down == Consumer::Group(producer_path.get(common).copied().unwrap_or(usize::MAX)) {
-            return;
-        }
         match down {
             Consumer::Task(t) => self.task_deps[t].insert(up),
             Consumer::Group(g) => self.group_deps[g].insert(up),
@@ -134,9 +155,10 @@ impl Compiler<'_> {
     fn channel_name(&self, channel: &Channel) -> String {
         match channel {
             Channel::Param { name, .. } => format!("pipelinechannel--{name}"),
-            Channel::Output { task, key, .. } => {
+            Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name)
             }
+            Channel::LoopItem { name, .. } => name.clone(),
         }
     }
 
@@ -144,6 +166,9 @@ impl Compiler<'_> {
         matches!(
             channel,
             Channel::Output {
+                kind: IoKind::Artifact { .. },
+                ..
+            } | Channel::Collected {
                 kind: IoKind::Artifact { .. },
                 ..
             }
@@ -154,7 +179,12 @@ impl Compiler<'_> {
         let inputs = &mut self.group_inputs[group];
         match channel {
             Channel::Param { ty, .. }
+            | Channel::LoopItem { ty, .. }
             | Channel::Output {
+                kind: IoKind::Parameter { ty, .. },
+                ..
+            }
+            | Channel::Collected {
                 kind: IoKind::Parameter { ty, .. },
                 ..
             } => {
@@ -163,6 +193,10 @@ impl Compiler<'_> {
                 inputs.parameters.insert(name.to_owned(), def);
             }
             Channel::Output {
+                kind: IoKind::Artifact { ty, list, .. },
+                ..
+            }
+            | Channel::Collected {
                 kind: IoKind::Artifact { ty, list, .. },
                 ..
             } => {
@@ -205,8 +239,52 @@ impl Compiler<'_> {
                 }
                 Ok(Ref::ComponentInput(pc))
             }
-            Channel::Output { task, key, .. } => {
-                let producer_path = self.group_path(self.p.tasks[*task].group);
+            Channel::LoopItem { group, name, .. } => {
+                let Some(position) = path.iter().position(|g| g == group) else {
+                    return Err(DslError::OutOfScope {
+                        task: self.consumer_name(consumer),
+                        producer: format!("the item of {}", self.p.groups[*group].name),
+                        scope: self.p.groups[*group].name.clone(),
+                    });
+                };
+                for group in path.iter().skip(position + 1) {
+                    self.declare_group_input(*group, &pc, channel);
+                    self.set_group_task_input(
+                        *group,
+                        &pc,
+                        artifact,
+                        Ref::ComponentInput(pc.clone()),
+                    );
+                }
+                Ok(Ref::ComponentInput(name.clone()))
+            }
+            Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
+                let (producer, producer_path, out_key) = match channel {
+                    Channel::Collected { group, .. } => {
+                        if path.contains(group) {
+                            return Err(DslError::OutOfScope {
+                                task: self.consumer_name(consumer),
+                                producer: format!(
+                                    "the collected outputs of {}",
+                                    self.p.tasks[*task].name
+                                ),
+                                scope: self.p.groups[*group].name.clone(),
+                            });
+                        }
+                        self.declare_loop_output(*group, *task, key, &pc, channel);
+                        let parent = self.p.groups[*group].parent.unwrap_or(0);
+                        (
+                            self.p.groups[*group].name.clone(),
+                            self.group_path(parent),
+                            pc.clone(),
+                        )
+                    }
+                    _ => (
+                        self.p.tasks[*task].name.clone(),
+                        self.group_path(self.p.tasks[*task].group),
+                        key.clone(),
+                    ),
+                };
                 if !path.starts_with(&producer_path) {
                     let scope = producer_path.last().copied().unwrap_or(0);
                     return Err(DslError::OutOfScope {
@@ -215,12 +293,11 @@ impl Compiler<'_> {
                         scope: self.p.groups[scope].name.clone(),
                     });
                 }
-                let producer = self.p.tasks[*task].name.clone();
                 if producer_path.len() == path.len() {
-                    self.add_dependency(consumer, *task);
+                    self.add_dependency_on(consumer, &producer, &producer_path);
                     return Ok(Ref::TaskOutput {
                         producer,
-                        key: key.clone(),
+                        key: out_key,
                     });
                 }
                 let first = producer_path.len();
@@ -229,15 +306,56 @@ impl Compiler<'_> {
                     let reference = if i == first {
                         Ref::TaskOutput {
                             producer: producer.clone(),
-                            key: key.clone(),
+                            key: out_key.clone(),
                         }
                     } else {
                         Ref::ComponentInput(pc.clone())
                     };
                     self.set_group_task_input(*group, &pc, artifact, reference);
                 }
-                self.add_dependency(Consumer::Group(path[first]), *task);
+                self.add_dependency_on(Consumer::Group(path[first]), &producer, &producer_path);
                 Ok(Ref::ComponentInput(pc))
+            }
+        }
+    }
+
+    /// Declares the collected output `pc` of loop `group`, from output `key` of `task`.
+    fn declare_loop_output(
+        &mut self,
+        group: usize,
+        task: usize,
+        key: &str,
+        pc: &str,
+        channel: &Channel,
+    ) {
+        let producer = self.p.tasks[task].name.clone();
+        let (outputs, definitions) = &mut self.loop_outputs[group];
+        match channel {
+            Channel::Collected {
+                kind: IoKind::Artifact { ty, .. },
+                ..
+            } => {
+                let mut selector = ArtifactSelectorSpec::default();
+                selector.producer_subtask = Some(producer);
+                selector.output_artifact_key = Some(key.to_owned());
+                let mut output = DagOutputArtifactSpec::default();
+                output.artifact_selectors = vec![selector];
+                outputs.artifacts.insert(pc.to_owned(), output);
+                let mut def = OutputArtifactDefinition::default();
+                def.artifact_type = Some(ty.clone());
+                def.is_artifact_list = Some(true);
+                definitions.artifacts.insert(pc.to_owned(), def);
+            }
+            _ => {
+                let mut selector = ParameterSelectorSpec::default();
+                selector.producer_subtask = Some(producer);
+                selector.output_parameter_key = Some(key.to_owned());
+                let mut output = DagOutputParameterSpec::default();
+                output.value_from_parameter = Some(selector);
+                outputs.parameters.insert(pc.to_owned(), output);
+                let mut def = OutputParameterDefinition::default();
+                def.parameter_type = Some(ParameterType::List);
+                definitions.parameters.insert(pc.to_owned(), def);
             }
         }
     }
@@ -285,6 +403,56 @@ impl Compiler<'_> {
                     }),
                 }
             }
+            Source::LoopItem(item) => {
+                if item.pipeline != self.p.id || item.group >= self.p.groups.len() {
+                    return Err(DslError::ForeignHandle {
+                        what: "loop item",
+                        name: item.name.clone(),
+                    });
+                }
+                Ok(Some(Channel::LoopItem {
+                    group: item.group,
+                    name: item.name.clone(),
+                    ty: item.ty.clone(),
+                }))
+            }
+            Source::Collected { task, key } => {
+                let single = self.channel_of(
+                    consumer,
+                    &Source::TaskOutput {
+                        task: task.clone(),
+                        key: key.clone(),
+                    },
+                )?;
+                let Some(Channel::Output { kind, .. }) = single else {
+                    return Ok(None);
+                };
+                let group = self.p.tasks[task.index].group;
+                if !matches!(self.p.groups[group].kind, GroupKind::Loop { .. }) {
+                    return Err(DslError::NotInLoop {
+                        task: consumer.to_owned(),
+                        producer: task.name.clone(),
+                    });
+                }
+                let kind = match kind {
+                    IoKind::Parameter { .. } => IoKind::Parameter {
+                        ty: ParameterType::List,
+                        default: None,
+                        optional: false,
+                    },
+                    IoKind::Artifact { ty, .. } => IoKind::Artifact {
+                        ty,
+                        list: true,
+                        optional: false,
+                    },
+                };
+                Ok(Some(Channel::Collected {
+                    group,
+                    task: task.index,
+                    key: key.clone(),
+                    kind,
+                }))
+            }
         }
     }
 
@@ -301,6 +469,68 @@ impl Compiler<'_> {
                 }
                 trigger_conditions.insert(g, parts.join(" && "));
             }
+        }
+
+        // Loops: the item is an input of the loop group, the items come from a channel or a
+        // literal list.
+        let mut iterators: BTreeMap<usize, (ParameterIteratorSpec, Option<IteratorPolicy>)> =
+            BTreeMap::new();
+        for (g, group) in p.groups.iter().enumerate() {
+            let GroupKind::Loop {
+                items,
+                item_name,
+                item_type,
+                parallelism,
+            } = &group.kind
+            else {
+                continue;
+            };
+            let mut def = InputParameterDefinition::default();
+            def.parameter_type = Some(item_type.clone());
+            self.group_inputs[g]
+                .parameters
+                .insert(item_name.clone(), def);
+            let mut items_spec = ParameterItemsSpec::default();
+            match items {
+                LoopItems::Raw(values) => {
+                    items_spec.raw = Some(python_json_value(&Value::Array(values.clone())))
+                }
+                LoopItems::Source(source) => {
+                    let Some(channel) = self.channel_of(&group.name, source)? else {
+                        return Err(DslError::InvalidLoop {
+                            group: group.name.clone(),
+                            message: "loop over a literal list with parallel_for_items".into(),
+                        });
+                    };
+                    let is_list = match &channel {
+                        Channel::Param { ty, .. } | Channel::LoopItem { ty, .. } => {
+                            *ty == ParameterType::List
+                        }
+                        Channel::Output {
+                            kind: IoKind::Parameter { ty, .. },
+                            ..
+                        } => *ty == ParameterType::List,
+                        _ => false,
+                    };
+                    if !is_list {
+                        return Err(DslError::InvalidLoop {
+                            group: group.name.clone(),
+                            message: "the items must be a LIST parameter".into(),
+                        });
+                    }
+                    self.thread(Consumer::Group(g), &channel)?;
+                    items_spec.input_parameter = Some(self.channel_name(&channel));
+                }
+            }
+            let mut iterator = ParameterIteratorSpec::default();
+            iterator.items = Some(items_spec);
+            iterator.item_input = Some(item_name.clone());
+            let policy = parallelism.filter(|n| *n > 0).map(|n| {
+                let mut policy = IteratorPolicy::default();
+                policy.parallelism_limit = Some(i32::try_from(n).unwrap_or(i32::MAX));
+                policy
+            });
+            iterators.insert(g, (iterator, policy));
         }
 
         let mut components: BTreeMap<String, ComponentSpec> = BTreeMap::new();
@@ -402,6 +632,10 @@ impl Compiler<'_> {
                 trigger.condition = Some(condition.clone());
                 spec.trigger_policy = Some(trigger);
             }
+            if let Some((iterator, policy)) = iterators.remove(&g) {
+                spec.parameter_iterator = Some(iterator);
+                spec.iterator_policy = policy;
+            }
             if let Some(parent) = group.parent {
                 dags[parent].insert(group.name.clone(), spec);
             }
@@ -410,6 +644,11 @@ impl Compiler<'_> {
             let mut component = ComponentSpec::default();
             let mut dag = DagSpec::default();
             dag.tasks = std::mem::take(&mut dags[g]);
+            let (outputs, definitions) = std::mem::take(&mut self.loop_outputs[g]);
+            if !outputs.parameters.is_empty() || !outputs.artifacts.is_empty() {
+                dag.outputs = Some(outputs);
+                component.output_definitions = Some(definitions);
+            }
             component.dag = Some(dag);
             let inputs = std::mem::take(&mut self.group_inputs[g]);
             component.input_definitions =
@@ -591,10 +830,16 @@ impl Compiler<'_> {
                 Some(channel) => {
                     let ty = match &channel {
                         Channel::Param { ty, .. }
+                        | Channel::LoopItem { ty, .. }
                         | Channel::Output {
                             kind: IoKind::Parameter { ty, .. },
                             ..
                         } => ty.clone(),
+                        Channel::Collected { key, .. } => {
+                            return Err(invalid(format!(
+                                "collected output {key} is a list, conditions compare single values"
+                            )));
+                        }
                         Channel::Output { key, .. } => {
                             return Err(invalid(format!(
                                 "{key} is an artifact, conditions compare parameters"
@@ -681,7 +926,12 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
             default: None,
             optional: false,
         },
-        Channel::Output { kind, .. } => kind.clone(),
+        Channel::LoopItem { ty, .. } => IoKind::Parameter {
+            ty: ty.clone(),
+            default: None,
+            optional: false,
+        },
+        Channel::Output { kind, .. } | Channel::Collected { kind, .. } => kind.clone(),
     };
     let fits = match (expected, &got) {
         (IoKind::Parameter { ty: want, .. }, IoKind::Parameter { ty: have, .. }) => {
@@ -761,6 +1011,28 @@ pub(crate) fn protobuf_value(value: &Value) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// JSON text as Python's `json.dumps` writes it (`", "` and `": "` separators).
+fn python_json_value(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(python_json_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
     }
 }
 

@@ -68,6 +68,16 @@ pub enum DslError {
         /// The group the producer is in.
         scope: String,
     },
+    /// `collected` was used on a task that is not directly inside a `ParallelFor` loop.
+    #[error(
+        "{task}: collects the outputs of task {producer}, which is not directly inside a ParallelFor loop"
+    )]
+    NotInLoop {
+        /// The consumer.
+        task: String,
+        /// The producing task.
+        producer: String,
+    },
     /// A handle or parameter of another pipeline was used.
     #[error("{what} {name} belongs to another pipeline")]
     ForeignHandle {
@@ -100,6 +110,14 @@ pub enum DslError {
     #[error("condition in {group}: {message}")]
     InvalidCondition {
         /// The condition group.
+        group: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `ParallelFor` loop has invalid items.
+    #[error("loop {group}: {message}")]
+    InvalidLoop {
+        /// The loop group.
         group: String,
         /// What is wrong.
         message: String,

@@ -27,4 +27,6 @@ mod pipeline;
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
 pub use error::DslError;
-pub use pipeline::{Branches, Condition, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle};
+pub use pipeline::{
+    Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
+};

@@ -24,6 +24,36 @@ pub enum Source {
         /// Its output.
         key: String,
     },
+    /// The current item of a `ParallelFor` loop (see [`Pipeline::parallel_for`]).
+    LoopItem(LoopItem),
+    /// The outputs of all iterations of a task inside a `ParallelFor` loop, as a list
+    /// (`dsl.Collected`), used after the loop.
+    Collected {
+        /// The task inside the loop.
+        task: TaskHandle,
+        /// Its output.
+        key: String,
+    },
+}
+
+/// The current item of a `ParallelFor` loop; pass it as a task input inside the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopItem {
+    pub(crate) pipeline: u64,
+    pub(crate) group: usize,
+    pub(crate) name: String,
+    pub(crate) ty: ParameterType,
+}
+
+impl From<LoopItem> for Source {
+    fn from(value: LoopItem) -> Self {
+        Self::LoopItem(value)
+    }
+}
+impl From<&LoopItem> for Source {
+    fn from(value: &LoopItem) -> Self {
+        Self::LoopItem(value.clone())
+    }
 }
 
 impl From<Value> for Source {
@@ -103,6 +133,15 @@ impl TaskHandle {
     /// Output `key` of this task (a parameter or an artifact).
     pub fn output(&self, key: impl Into<String>) -> Source {
         Source::TaskOutput {
+            task: self.clone(),
+            key: key.into(),
+        }
+    }
+
+    /// Output `key` of every iteration of this task, which runs inside a `ParallelFor` loop, as
+    /// a list for a task after the loop (`dsl.Collected`).
+    pub fn collected(&self, key: impl Into<String>) -> Source {
+        Source::Collected {
             task: self.clone(),
             key: key.into(),
         }
@@ -323,6 +362,18 @@ pub(crate) enum GroupKind {
     ExitHandler {
         exit_task: usize,
     },
+    Loop {
+        items: LoopItems,
+        item_name: String,
+        item_type: ParameterType,
+        parallelism: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum LoopItems {
+    Raw(Vec<Value>),
+    Source(Source),
 }
 
 #[derive(Debug, Clone)]
@@ -568,6 +619,82 @@ impl Pipeline {
         );
         let result = self.within(group, body);
         (handle, result)
+    }
+}
+
+impl Pipeline {
+    /// Runs the tasks added by `body` once per item of the list `items` (a pipeline parameter or
+    /// a task output), at most `parallelism` at a time (`dsl.ParallelFor(items)`). `item_type`
+    /// is the type of one item. `body` receives the current item.
+    pub fn parallel_for<R>(
+        &mut self,
+        items: impl Into<Source>,
+        item_type: ParameterType,
+        parallelism: Option<u32>,
+        body: impl FnOnce(&mut Self, LoopItem) -> R,
+    ) -> R {
+        let items = items.into();
+        let channel_name = match &items {
+            Source::Parameter(param) => format!("pipelinechannel--{}", param.name),
+            Source::TaskOutput { task, key } => format!("pipelinechannel--{}-{key}", task.name),
+            Source::LoopItem(item) => item.name.clone(),
+            Source::Constant(_) | Source::Collected { .. } => "pipelinechannel--items".to_owned(),
+        };
+        let item_name = format!("{channel_name}-loop-item");
+        let group = self.open_group(
+            "for-loop",
+            None,
+            GroupKind::Loop {
+                items: LoopItems::Source(items),
+                item_name: item_name.clone(),
+                item_type: item_type.clone(),
+                parallelism,
+            },
+        );
+        let item = LoopItem {
+            pipeline: self.id,
+            group,
+            name: item_name,
+            ty: item_type,
+        };
+        self.within(group, |p| body(p, item))
+    }
+
+    /// Runs the tasks added by `body` once per item of the literal list `items`
+    /// (`dsl.ParallelFor([1, 2, 3])`). The item type is taken from the first item.
+    pub fn parallel_for_items<R>(
+        &mut self,
+        items: Vec<Value>,
+        parallelism: Option<u32>,
+        body: impl FnOnce(&mut Self, LoopItem) -> R,
+    ) -> R {
+        self.group_counter += 1;
+        let item_name = format!("pipelinechannel--loop-item-param-{}", self.group_counter);
+        let ty = match items.first() {
+            Some(Value::String(_)) | None => ParameterType::String,
+            Some(Value::Bool(_)) => ParameterType::Boolean,
+            Some(Value::Number(n)) if n.is_f64() => ParameterType::NumberDouble,
+            Some(Value::Number(_)) => ParameterType::NumberInteger,
+            Some(Value::Array(_)) => ParameterType::List,
+            Some(_) => ParameterType::Struct,
+        };
+        let group = self.open_group(
+            "for-loop",
+            None,
+            GroupKind::Loop {
+                items: LoopItems::Raw(items),
+                item_name: item_name.clone(),
+                item_type: ty.clone(),
+                parallelism,
+            },
+        );
+        let item = LoopItem {
+            pipeline: self.id,
+            group,
+            name: item_name,
+            ty,
+        };
+        self.within(group, |p| body(p, item))
     }
 }
 

@@ -88,7 +88,8 @@ pub(crate) fn locate(
     document: usize,
     path: &serde_path_to_error::Path,
 ) -> Option<(u64, u64)> {
-    let documents: Vec<Spanned<Node>> = serde_saphyr::from_multiple(text).ok()?;
+    let documents: Vec<Spanned<Node>> =
+        serde_saphyr::from_multiple_with_options(text, super::package::yaml_options()).ok()?;
     let mut node = documents.get(document)?;
     for segment in path.iter() {
         let next = match (segment, &node.value) {

@@ -260,12 +260,22 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, SpecError> {
     serde_json::to_value(value).map_err(|err| SpecError::Serialize(err.to_string()))
 }
 
+/// YAML with keys sorted, like the compiler's output (via a JSON value, whose maps are sorted).
 fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, SpecError> {
-    serde_saphyr::to_string(value).map_err(|err| SpecError::Serialize(err.to_string()))
+    let value = to_value(value)?;
+    serde_saphyr::to_string(&value).map_err(|err| SpecError::Serialize(err.to_string()))
+}
+
+/// How pipeline YAML is read: YAML 1.2 booleans only, so `y`, `n`, `on`, `off` stay strings as
+/// the compiler (PyYAML) meant them.
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options
 }
 
 fn parse_yaml_documents(text: &str, source_name: &str) -> Result<Vec<Value>, SpecError> {
-    match serde_saphyr::from_multiple::<Value>(text) {
+    match serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()) {
         Ok(documents) => Ok(documents.into_iter().filter(|doc| !doc.is_null()).collect()),
         Err(err) => {
             let location = err.location();
