@@ -7,16 +7,19 @@ use serde_json::Value;
 
 use super::DslError;
 use super::component::{ContainerComponent, Importer, IoKind};
+use super::kubernetes::KubernetesSetting;
 use super::pipeline::{Condition, GroupKind, LoopItems, Pipeline, Source, Task, TaskComponent};
 use crate::spec::{
     AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, ComponentInputsSpec,
-    ComponentOutputsSpec, ComponentRef, ComponentSpec, DagOutputArtifactSpec,
-    DagOutputParameterSpec, DagOutputsSpec, DagSpec, DeploymentSpec, EnvVar, ExecutorSpec,
-    ImporterSpec, InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition,
-    InputParameterSpec, IteratorPolicy, OutputArtifactDefinition, OutputParameterDefinition,
+    ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv, ConfigMapAsVolume,
+    ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec, DagOutputsSpec, DagSpec,
+    DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret, ImporterSpec,
+    InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
+    IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition, OutputParameterDefinition,
     ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterType,
-    PipelineContainerSpec, PipelineInfo, PipelineSpec, PipelineTaskInfo, PipelineTaskSpec,
-    ResourceSpec, RetryPolicy, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
+    PipelineContainerSpec, PipelineInfo, PipelinePackage, PipelineSpec, PipelineTaskInfo,
+    PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount, ResourceSpec, RetryPolicy,
+    SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
     ValueOrRuntimeParameter,
 };
 
@@ -79,6 +82,16 @@ impl Pipeline {
     /// A [`DslError`] naming the task and input at fault: unknown or missing inputs, type
     /// mismatches, outputs used outside their scope, duplicate names, unknown placeholders.
     pub fn compile(&self) -> Result<PipelineSpec, DslError> {
+        self.compile_package().map(|package| package.pipeline_spec)
+    }
+
+    /// Like [`compile`](Self::compile), also returning the kfp-kubernetes platform spec when
+    /// tasks use Kubernetes settings (secrets, PVCs, node selectors, …): the two documents
+    /// the official compiler writes.
+    ///
+    /// # Errors
+    /// As [`compile`](Self::compile).
+    pub fn compile_package(&self) -> Result<PipelinePackage, DslError> {
         if let Some(error) = self.errors.first() {
             return Err(error.clone());
         }
@@ -90,7 +103,8 @@ impl Pipeline {
             task_deps: vec![BTreeSet::new(); self.tasks.len()],
             loop_outputs: vec![Default::default(); self.groups.len()],
         };
-        compiler.compile()
+        let (spec, platform) = compiler.compile()?;
+        Ok(PipelinePackage::new(spec, platform))
     }
 }
 
@@ -456,7 +470,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn compile(&mut self) -> Result<PipelineSpec, DslError> {
+    fn compile(&mut self) -> Result<(PipelineSpec, Option<PlatformSpec>), DslError> {
         let p = self.p;
         // Conditions first: their operands become inputs of the condition groups.
         let mut trigger_conditions: BTreeMap<usize, String> = BTreeMap::new();
@@ -536,6 +550,7 @@ impl Compiler<'_> {
         let mut components: BTreeMap<String, ComponentSpec> = BTreeMap::new();
         let mut executors: BTreeMap<String, ExecutorSpec> = BTreeMap::new();
         let mut task_specs: Vec<PipelineTaskSpec> = Vec::with_capacity(p.tasks.len());
+        let mut platform_executors: BTreeMap<String, KubernetesExecutorConfig> = BTreeMap::new();
         let exit_groups: BTreeMap<usize, usize> = p
             .groups
             .iter()
@@ -554,6 +569,9 @@ impl Compiler<'_> {
             let mut component = component;
             component.executor_label = Some(exec_name.clone());
             components.insert(comp_name.clone(), component);
+            if let Some(config) = self.kubernetes_config(t)? {
+                platform_executors.insert(exec_name.clone(), config);
+            }
             executors.insert(exec_name, executor);
 
             let task = &node.task;
@@ -687,7 +705,184 @@ impl Compiler<'_> {
         spec.root = Some(root);
         spec.schema_version = Some(SCHEMA_VERSION.to_owned());
         spec.sdk_version = Some(SDK_VERSION.to_owned());
-        Ok(spec)
+        let platform = (!platform_executors.is_empty()).then(|| {
+            let mut deployment = PlatformDeploymentConfig::default();
+            deployment.executors = platform_executors;
+            let mut platform = PlatformSpec::default();
+            platform.kubernetes_mut().deployment_spec = Some(deployment);
+            platform
+        });
+        Ok((spec, platform))
+    }
+
+    /// How a Kubernetes setting refers to a name given as a constant, parameter or output.
+    fn platform_parameter(
+        &mut self,
+        t: usize,
+        source: &Source,
+    ) -> Result<InputParameterSpec, DslError> {
+        let name = self.p.tasks[t].name.clone();
+        match self.channel_of(&name, source)? {
+            None => match source {
+                Source::Constant(value) => Ok(InputParameterSpec::constant(value.clone())),
+                _ => Ok(InputParameterSpec::default()),
+            },
+            Some(channel) => {
+                if Self::is_artifact(&channel) {
+                    return Err(DslError::TypeMismatch {
+                        task: name,
+                        input: "a Kubernetes setting".into(),
+                        expected: "parameter STRING".into(),
+                        got: "an artifact".into(),
+                    });
+                }
+                let reference = self.thread(Consumer::Task(t), &channel)?;
+                Ok(parameter_spec(reference))
+            }
+        }
+    }
+
+    fn kubernetes_config(
+        &mut self,
+        t: usize,
+    ) -> Result<Option<KubernetesExecutorConfig>, DslError> {
+        let settings = self.p.tasks[t].task.kubernetes.clone();
+        if settings.is_empty() {
+            return Ok(None);
+        }
+        let mut config = KubernetesExecutorConfig::default();
+        for setting in settings {
+            match setting {
+                KubernetesSetting::SecretAsEnv {
+                    secret,
+                    keys,
+                    optional,
+                } => {
+                    let mut item = SecretAsEnv::default();
+                    item.secret_name = constant_name(&secret);
+                    item.secret_name_parameter = Some(self.platform_parameter(t, &secret)?);
+                    item.key_to_env = keys
+                        .into_iter()
+                        .map(|(key, env)| {
+                            let mut map = SecretKeyToEnv::default();
+                            map.secret_key = Some(key);
+                            map.env_var = Some(env);
+                            map
+                        })
+                        .collect();
+                    item.optional = Some(optional);
+                    config.secret_as_env.push(item);
+                }
+                KubernetesSetting::SecretAsVolume {
+                    secret,
+                    mount_path,
+                    optional,
+                } => {
+                    let mut item = SecretAsVolume::default();
+                    item.secret_name = constant_name(&secret);
+                    item.secret_name_parameter = Some(self.platform_parameter(t, &secret)?);
+                    item.mount_path = Some(mount_path);
+                    item.optional = Some(optional);
+                    config.secret_as_volume.push(item);
+                }
+                KubernetesSetting::Pvc {
+                    pvc,
+                    mount_path,
+                    sub_path,
+                } => {
+                    let mut item = PvcMount::default();
+                    let parameter = self.platform_parameter(t, &pvc)?;
+                    item.constant = constant_name(&pvc);
+                    item.component_input_parameter = parameter.component_input_parameter.clone();
+                    item.task_output_parameter = parameter.task_output_parameter.clone();
+                    item.pvc_name_parameter = Some(parameter);
+                    item.mount_path = Some(mount_path);
+                    item.sub_path = sub_path;
+                    config.pvc_mount.push(item);
+                }
+                KubernetesSetting::ConfigMapAsEnv {
+                    config_map,
+                    keys,
+                    optional,
+                } => {
+                    let mut item = ConfigMapAsEnv::default();
+                    item.config_map_name = constant_name(&config_map);
+                    item.config_map_name_parameter = Some(self.platform_parameter(t, &config_map)?);
+                    item.key_to_env = keys
+                        .into_iter()
+                        .map(|(key, env)| {
+                            let mut map = ConfigMapKeyToEnv::default();
+                            map.config_map_key = Some(key);
+                            map.env_var = Some(env);
+                            map
+                        })
+                        .collect();
+                    item.optional = Some(optional);
+                    config.config_map_as_env.push(item);
+                }
+                KubernetesSetting::ConfigMapAsVolume {
+                    config_map,
+                    mount_path,
+                    optional,
+                } => {
+                    let mut item = ConfigMapAsVolume::default();
+                    item.config_map_name = constant_name(&config_map);
+                    item.config_map_name_parameter = Some(self.platform_parameter(t, &config_map)?);
+                    item.mount_path = Some(mount_path);
+                    item.optional = Some(optional);
+                    config.config_map_as_volume.push(item);
+                }
+                KubernetesSetting::NodeSelector { key, value } => {
+                    config
+                        .node_selector
+                        .get_or_insert_with(Default::default)
+                        .labels
+                        .insert(key, value);
+                }
+                KubernetesSetting::Toleration(toleration) => {
+                    let mut item = crate::spec::Toleration::default();
+                    item.key = toleration.key;
+                    item.operator = Some(toleration.operator);
+                    item.value = toleration.value;
+                    item.effect = toleration.effect;
+                    item.toleration_seconds =
+                        toleration.seconds.map(|s| Value::String(s.to_string()));
+                    config.tolerations.push(item);
+                }
+                KubernetesSetting::ImagePullSecret(name) => {
+                    let mut item = ImagePullSecret::default();
+                    item.secret_name = Some(name);
+                    config.image_pull_secret.push(item);
+                }
+                KubernetesSetting::PodLabel { key, value } => {
+                    config
+                        .pod_metadata
+                        .get_or_insert_with(Default::default)
+                        .labels
+                        .insert(key, value);
+                }
+                KubernetesSetting::PodAnnotation { key, value } => {
+                    config
+                        .pod_metadata
+                        .get_or_insert_with(Default::default)
+                        .annotations
+                        .insert(key, value);
+                }
+                KubernetesSetting::Timeout(seconds) => {
+                    config.active_deadline_seconds = Some(Value::String(seconds.to_string()));
+                }
+                KubernetesSetting::FieldPathAsEnv { name, field_path } => {
+                    let mut item = FieldPathAsEnv::default();
+                    item.name = Some(name);
+                    item.field_path = Some(field_path);
+                    config.field_path_as_env.push(item);
+                }
+                KubernetesSetting::ImagePullPolicy(policy) => {
+                    config.image_pull_policy = Some(policy);
+                }
+            }
+        }
+        Ok(Some(config))
     }
 
     fn compile_task(
@@ -1011,6 +1206,14 @@ pub(crate) fn protobuf_value(value: &Value) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// The constant string of a source, for the deprecated name fields kfp-kubernetes still writes.
+fn constant_name(source: &Source) -> Option<String> {
+    match source {
+        Source::Constant(Value::String(name)) => Some(name.clone()),
+        _ => None,
     }
 }
 

@@ -22,11 +22,13 @@
 mod compile;
 mod component;
 mod error;
+mod kubernetes;
 mod pipeline;
 
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
 pub use error::DslError;
+pub use kubernetes::Toleration;
 pub use pipeline::{
     Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
 };

@@ -220,6 +220,7 @@ pub struct Task {
     pub(crate) accelerator_type: Option<String>,
     pub(crate) accelerator_limit: Option<u32>,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) kubernetes: Vec<super::kubernetes::KubernetesSetting>,
 }
 
 impl Task {
@@ -238,6 +239,7 @@ impl Task {
             accelerator_type: None,
             accelerator_limit: None,
             env: Vec::new(),
+            kubernetes: Vec::new(),
         }
     }
 
