@@ -3,7 +3,7 @@
 //! two documents must be equal apart from `sdkVersion`.
 
 use kubeflow_pipelines::dsl::{
-    Condition, ContainerComponent, Importer, Pipeline, Placeholder, Retry, artifact,
+    Condition, ContainerComponent, Importer, Pipeline, Placeholder, Retry, Toleration, artifact,
 };
 use kubeflow_pipelines::spec::{ParameterType, PipelinePackage, PipelineSpec};
 use kubeflow_test_support::python::compile_pipeline;
@@ -46,16 +46,30 @@ fn without_sdk_version(spec: &PipelineSpec) -> Result<Value, Box<dyn std::error:
     Ok(value)
 }
 
-/// Compiles `python` with the official compiler and asserts `rust` compiles to the same IR.
+/// Compiles `python` with the official compiler and asserts `rust` compiles to the same IR
+/// (both documents: the pipeline spec and the kfp-kubernetes platform spec).
 fn assert_same_ir(python: &str, rust: &Pipeline) -> TestResult {
     let yaml = compile_pipeline(python);
     let official = PipelinePackage::from_yaml_str(&yaml)?;
-    assert!(official.platform_spec.is_none(), "unexpected platform spec");
-    let ours = rust.compile()?;
-    let expected = without_sdk_version(&official.pipeline_spec)?;
-    let actual = without_sdk_version(&ours)?;
+    let ours = rust.compile_package()?;
+    let mut expected = vec![without_sdk_version(&official.pipeline_spec)?];
+    expected.extend(
+        official
+            .platform_spec
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()?,
+    );
+    let mut actual = vec![without_sdk_version(&ours.pipeline_spec)?];
+    actual.extend(
+        ours.platform_spec
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()?,
+    );
+    let (expected, actual) = (Value::Array(expected), Value::Array(actual));
     if expected != actual {
-        let ours_yaml = PipelinePackage::from(ours).to_yaml_string()?;
+        let ours_yaml = ours.to_yaml_string()?;
         panic!(
             "IR differs at {}\n--- official ---\n{yaml}\n--- rust ---\n{ours_yaml}",
             first_difference(&expected, &actual, "").unwrap_or_default()
@@ -457,5 +471,77 @@ def pipeline(nums: List[int] = [1, 2], y: str = "a"):
         p.add(make.task().arg("x", n).arg("y", &y))
     });
     p.add(merge.task().arg("parts", m.collected("out")));
+    assert_same_ir(python, &p)
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn kubernetes_secrets_pvcs_and_scheduling() -> TestResult {
+    let python = r#"
+from kfp import dsl, kubernetes
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.container_component
+def name_out(name: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", "echo s > $0"], args=[name])
+
+@dsl.pipeline(name="k8s")
+def pipeline(secret_name: str = "db", pvc: str = "data"):
+    n = name_out()
+    t = say(msg="a")
+    kubernetes.use_secret_as_env(t, secret_name="creds", secret_key_to_env={"user": "USER", "pass": "PASS"})
+    kubernetes.use_secret_as_env(t, secret_name=secret_name, secret_key_to_env={"k": "K"}, optional=True)
+    kubernetes.use_secret_as_volume(t, secret_name="certs", mount_path="/certs")
+    kubernetes.use_secret_as_volume(t, secret_name=n.outputs["name"], mount_path="/n")
+    kubernetes.mount_pvc(t, pvc_name="shared", mount_path="/data")
+    kubernetes.mount_pvc(t, pvc_name=pvc, mount_path="/p")
+    kubernetes.add_node_selector(t, label_key="gpu", label_value="a100")
+    kubernetes.add_toleration(t, key="gpu", operator="Exists", effect="NoSchedule")
+    kubernetes.add_toleration(t, key="k", operator="Equal", value="v", effect="NoExecute", toleration_seconds=30)
+    kubernetes.set_image_pull_secrets(t, ["regcred"])
+    kubernetes.add_pod_label(t, "team", "ml")
+    kubernetes.add_pod_annotation(t, "note", "x")
+    kubernetes.set_timeout(t, 600)
+    kubernetes.use_field_path_as_env(t, env_name="POD", field_path="metadata.name")
+    kubernetes.use_config_map_as_env(t, config_map_name="cm", config_map_key_to_env={"a": "A"})
+    kubernetes.use_config_map_as_volume(t, config_map_name="cm2", mount_path="/cm")
+    kubernetes.set_image_pull_policy(t, "Always")
+"#;
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg")]);
+    let name_out = ContainerComponent::new("name_out", "alpine")
+        .output("name", ParameterType::String)
+        .command(["sh", "-c", "echo s > $0"])
+        .args([Placeholder::output_file("name")]);
+    let mut p = Pipeline::new("k8s");
+    let secret_name = p.parameter_with_default("secret_name", ParameterType::String, "db");
+    let pvc = p.parameter_with_default("pvc", ParameterType::String, "data");
+    let n = p.add(name_out.task());
+    p.add(
+        say.task()
+            .arg("msg", "a")
+            .secret_as_env("creds", [("user", "USER"), ("pass", "PASS")], false)
+            .secret_as_env(&secret_name, [("k", "K")], true)
+            .secret_as_volume("certs", "/certs", false)
+            .secret_as_volume(n.output("name"), "/n", false)
+            .mount_pvc("shared", "/data")
+            .mount_pvc(&pvc, "/p")
+            .node_selector("gpu", "a100")
+            .toleration(Toleration::exists("gpu").effect("NoSchedule"))
+            .toleration(Toleration::equal("k", "v").effect("NoExecute").seconds(30))
+            .image_pull_secret("regcred")
+            .pod_label("team", "ml")
+            .pod_annotation("note", "x")
+            .timeout_seconds(600)
+            .field_path_as_env("POD", "metadata.name")
+            .config_map_as_env("cm", [("a", "A")], false)
+            .config_map_as_volume("cm2", "/cm", false)
+            .image_pull_policy("Always"),
+    );
     assert_same_ir(python, &p)
 }

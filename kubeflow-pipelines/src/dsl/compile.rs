@@ -851,6 +851,8 @@ impl Compiler<'_> {
                 }
                 KubernetesSetting::ImagePullSecret(name) => {
                     let mut item = ImagePullSecret::default();
+                    item.secret_name_parameter =
+                        Some(InputParameterSpec::constant(Value::String(name.clone())));
                     item.secret_name = Some(name);
                     config.image_pull_secret.push(item);
                 }
