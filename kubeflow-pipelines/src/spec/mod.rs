@@ -34,6 +34,7 @@ mod locate;
 mod package;
 mod pipeline;
 mod platform;
+mod render;
 
 pub use deployment::*;
 pub use enums::{ParameterType, PrimitiveType, TaskConfigPassthroughType, TriggerStrategy};
