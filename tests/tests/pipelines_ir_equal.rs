@@ -545,3 +545,84 @@ def pipeline(secret_name: str = "db", pvc: str = "data"):
     );
     assert_same_ir(python, &p)
 }
+
+const SAY_COMPONENT: &str = r#"# PIPELINE DEFINITION
+# Name: say
+components:
+  comp-say:
+    executorLabel: exec-say
+    inputDefinitions:
+      parameters:
+        msg:
+          parameterType: STRING
+        n:
+          defaultValue: 3.0
+          isOptional: true
+          parameterType: NUMBER_INTEGER
+    outputDefinitions:
+      artifacts:
+        out:
+          artifactType:
+            schemaTitle: system.Dataset
+            schemaVersion: 0.0.1
+deploymentSpec:
+  executors:
+    exec-say:
+      container:
+        args:
+        - '{{$.inputs.parameters[''msg'']}}'
+        - '{{$.inputs.parameters[''n'']}}'
+        - '{{$.outputs.artifacts[''out''].path}}'
+        - '{"IfPresent": {"InputName": "n", "Then": ["--n", "{{$.inputs.parameters[''n'']}}"]}}'
+        command:
+        - echo
+        image: alpine
+pipelineInfo:
+  name: say
+root:
+  dag:
+    tasks:
+      say:
+        componentRef:
+          name: comp-say
+        inputs:
+          parameters:
+            msg:
+              componentInputParameter: msg
+            n:
+              componentInputParameter: n
+        taskInfo:
+          name: say
+  inputDefinitions:
+    parameters:
+      msg:
+        parameterType: STRING
+      n:
+        defaultValue: 3.0
+        isOptional: true
+        parameterType: NUMBER_INTEGER
+schemaVersion: 2.1.0
+sdkVersion: kfp-2.17.3
+"#;
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn component_loaded_from_yaml() -> TestResult {
+    let python = format!(
+        r#"
+from kfp import dsl, components
+
+say = components.load_component_from_text({SAY_COMPONENT:?})
+
+@dsl.pipeline(name="loaded")
+def pipeline():
+    a = say(msg="hi")
+    say(msg="again", n=5).after(a)
+"#
+    );
+    let say = ContainerComponent::from_yaml_str(SAY_COMPONENT)?;
+    let mut p = Pipeline::new("loaded");
+    let a = p.add(say.task().arg("msg", "hi"));
+    p.add(say.task().arg("msg", "again").arg("n", 5).after(&a));
+    assert_same_ir(&python, &p)
+}

@@ -477,3 +477,112 @@ impl Importer {
         self
     }
 }
+
+impl ContainerComponent {
+    /// Loads a container component from a component YAML, as `kfp.compiler` writes for a
+    /// `@dsl.container_component` (`components.load_component_from_text`).
+    ///
+    /// Command and arguments are kept as written, placeholders included.
+    ///
+    /// # Errors
+    /// [`DslError::InvalidComponent`] when the YAML does not parse or does not hold exactly one
+    /// container component.
+    pub fn from_yaml_str(text: &str) -> Result<Self, super::DslError> {
+        let package = crate::spec::PipelinePackage::from_yaml_str(text).map_err(|err| {
+            super::DslError::InvalidComponent {
+                message: err.to_string(),
+            }
+        })?;
+        Self::from_spec(&package.pipeline_spec)
+    }
+
+    /// Loads a container component from a compiled component (see
+    /// [`from_yaml_str`](Self::from_yaml_str)).
+    ///
+    /// # Errors
+    /// [`DslError::InvalidComponent`] when the spec does not hold exactly one container
+    /// component.
+    pub fn from_spec(spec: &crate::spec::PipelineSpec) -> Result<Self, super::DslError> {
+        let invalid = |message: String| super::DslError::InvalidComponent { message };
+        let executors = spec.deployment_spec.as_ref().map(|d| &d.executors);
+        let mut found = spec.components.values().filter_map(|component| {
+            let label = component.executor_label.as_ref()?;
+            let container = executors?.get(label)?.container.as_ref()?;
+            Some((component, container))
+        });
+        let (component, container) = match (found.next(), found.next()) {
+            (Some(one), None) => one,
+            (None, _) => return Err(invalid("the spec holds no container component".into())),
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "the spec holds several container components".into(),
+                ));
+            }
+        };
+        let name = spec
+            .name()
+            .or_else(|| {
+                component
+                    .executor_label
+                    .as_deref()
+                    .and_then(|l| l.strip_prefix("exec-"))
+            })
+            .unwrap_or("component")
+            .to_owned();
+        let mut loaded = Self::new(name, container.image.clone().unwrap_or_default());
+        loaded.command = container
+            .command
+            .iter()
+            .cloned()
+            .map(Placeholder::Literal)
+            .collect();
+        loaded.args = container
+            .args
+            .iter()
+            .cloned()
+            .map(Placeholder::Literal)
+            .collect();
+        if let Some(inputs) = &component.input_definitions {
+            for (name, def) in &inputs.parameters {
+                let ty = def.parameter_type.clone().unwrap_or(ParameterType::String);
+                let optional = def.is_optional.unwrap_or(false) || def.default_value.is_some();
+                let kind = IoKind::Parameter {
+                    ty,
+                    default: def.default_value.clone(),
+                    optional,
+                };
+                loaded.inputs.push((name.clone(), kind));
+            }
+            for (name, def) in &inputs.artifacts {
+                let kind = IoKind::Artifact {
+                    ty: def.artifact_type.clone().unwrap_or_else(artifact::artifact),
+                    list: def.is_artifact_list.unwrap_or(false),
+                    optional: def.is_optional.unwrap_or(false),
+                };
+                loaded.inputs.push((name.clone(), kind));
+            }
+        }
+        if let Some(outputs) = &component.output_definitions {
+            for (name, def) in &outputs.parameters {
+                let ty = def.parameter_type.clone().unwrap_or(ParameterType::String);
+                loaded.outputs.push((
+                    name.clone(),
+                    IoKind::Parameter {
+                        ty,
+                        default: None,
+                        optional: false,
+                    },
+                ));
+            }
+            for (name, def) in &outputs.artifacts {
+                let kind = IoKind::Artifact {
+                    ty: def.artifact_type.clone().unwrap_or_else(artifact::artifact),
+                    list: def.is_artifact_list.unwrap_or(false),
+                    optional: false,
+                };
+                loaded.outputs.push((name.clone(), kind));
+            }
+        }
+        Ok(loaded)
+    }
+}

@@ -122,6 +122,12 @@ pub enum DslError {
         /// What is wrong.
         message: String,
     },
+    /// A component YAML could not be loaded.
+    #[error("cannot load the component: {message}")]
+    InvalidComponent {
+        /// What is wrong.
+        message: String,
+    },
     /// A resource quantity is malformed.
     #[error("task {task}: invalid {what} {value:?}: {message}")]
     InvalidResource {
