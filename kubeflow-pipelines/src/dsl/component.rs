@@ -485,7 +485,7 @@ impl ContainerComponent {
     /// Command and arguments are kept as written, placeholders included.
     ///
     /// # Errors
-    /// [`DslError::InvalidComponent`] when the YAML does not parse or does not hold exactly one
+    /// [`DslError::InvalidComponent`](super::DslError::InvalidComponent) when the YAML does not parse or does not hold exactly one
     /// container component.
     pub fn from_yaml_str(text: &str) -> Result<Self, super::DslError> {
         let package = crate::spec::PipelinePackage::from_yaml_str(text).map_err(|err| {
@@ -500,7 +500,7 @@ impl ContainerComponent {
     /// [`from_yaml_str`](Self::from_yaml_str)).
     ///
     /// # Errors
-    /// [`DslError::InvalidComponent`] when the spec does not hold exactly one container
+    /// [`DslError::InvalidComponent`](super::DslError::InvalidComponent) when the spec does not hold exactly one container
     /// component.
     pub fn from_spec(spec: &crate::spec::PipelineSpec) -> Result<Self, super::DslError> {
         let invalid = |message: String| super::DslError::InvalidComponent { message };
