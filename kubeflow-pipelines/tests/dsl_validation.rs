@@ -216,3 +216,22 @@ fn a_valid_pipeline_compiles() {
     let spec = p.compile();
     assert!(spec.is_ok(), "{spec:?}");
 }
+
+#[test]
+fn pipeline_outputs_come_from_top_level_tasks() {
+    let mut p = Pipeline::new("p");
+    let flag = p.parameter("flag", ParameterType::Boolean);
+    let inner = p.condition(Condition::eq(&flag, true), |p| {
+        p.add(producer().task().arg("text", "a"))
+    });
+    p.output("label", inner.output("label"));
+    let err = error_of(&p);
+    assert_eq!(
+        err.to_string(),
+        "pipeline output label: task producer is inside condition-1; pipeline outputs come from top-level tasks"
+    );
+
+    let mut p = Pipeline::new("p");
+    p.output("x", "constant");
+    assert!(matches!(error_of(&p), DslError::InvalidOutput { .. }));
+}

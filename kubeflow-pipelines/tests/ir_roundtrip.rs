@@ -284,6 +284,12 @@ fn yaml_1_1_boolean_spellings_stay_strings() -> TestResult {
 fn json_value_conversions() -> TestResult {
     let value = serde_json::json!({"pipelineInfo": {"name": "p"}, "schemaVersion": "2.1.0"});
     let spec = PipelineSpec::try_from(value.clone())?;
-    assert_eq!(Value::try_from(&spec)?, value);
+    assert_eq!(Value::from(&spec), value);
+    let package = PipelinePackage::from(spec.clone());
+    assert_eq!(Value::from(&package), value);
+    assert_eq!(
+        PipelinePackage::try_from(Value::from(package))?.pipeline_spec,
+        spec
+    );
     Ok(())
 }

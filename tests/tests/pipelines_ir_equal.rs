@@ -626,3 +626,35 @@ def pipeline():
     p.add(say.task().arg("msg", "again").arg("n", 5).after(&a));
     assert_same_ir(&python, &p)
 }
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn pipeline_outputs() -> TestResult {
+    let python = r#"
+from typing import NamedTuple
+from kfp import dsl
+
+@dsl.container_component
+def train(model: dsl.Output[dsl.Model], score: dsl.OutputPath(float)):
+    return dsl.ContainerSpec(image="alpine", command=["train"], args=[model.path, score])
+
+@dsl.pipeline(name="outputs")
+def pipeline() -> NamedTuple("Outputs", [("model", dsl.Model), ("score", float)]):
+    t = train()
+    Outputs = NamedTuple("Outputs", [("model", dsl.Model), ("score", float)])
+    return Outputs(model=t.outputs["model"], score=t.outputs["score"])
+"#;
+    let train = ContainerComponent::new("train", "alpine")
+        .output_artifact("model", artifact::model())
+        .output("score", ParameterType::NumberDouble)
+        .command(["train"])
+        .args([
+            Placeholder::output_path("model"),
+            Placeholder::output_file("score"),
+        ]);
+    let mut p = Pipeline::new("outputs");
+    let t = p.add(train.task());
+    p.output("model", t.output("model"));
+    p.output("score", t.output("score"));
+    assert_same_ir(python, &p)
+}

@@ -122,6 +122,14 @@ pub enum DslError {
         /// What is wrong.
         message: String,
     },
+    /// A pipeline output is not an output of a top-level task.
+    #[error("pipeline output {output}: {message}")]
+    InvalidOutput {
+        /// The output.
+        output: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A component YAML could not be loaded.
     #[error("cannot load the component: {message}")]
     InvalidComponent {

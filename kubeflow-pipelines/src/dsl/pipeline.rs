@@ -438,6 +438,7 @@ pub struct Pipeline {
     pub(crate) tasks: Vec<TaskNode>,
     pub(crate) groups: Vec<Group>,
     pub(crate) current: usize,
+    pub(crate) outputs: Vec<(String, Source)>,
     group_counter: usize,
     pub(crate) errors: Vec<super::DslError>,
 }
@@ -459,6 +460,7 @@ impl Pipeline {
                 kind: GroupKind::Root,
             }],
             current: 0,
+            outputs: Vec::new(),
             group_counter: 0,
             errors: Vec::new(),
         }
@@ -513,6 +515,19 @@ impl Pipeline {
             pipeline: self.id,
             name,
         }
+    }
+
+    /// Declares a pipeline output: an output of a task at the top level of the pipeline (a
+    /// Python pipeline's return value; a single output is named `Output` there).
+    pub fn output(&mut self, name: impl Into<String>, source: impl Into<Source>) {
+        let name = name.into();
+        if self.outputs.iter().any(|(n, _)| *n == name) {
+            self.errors.push(super::DslError::DuplicateName {
+                kind: "pipeline output",
+                name: name.clone(),
+            });
+        }
+        self.outputs.push((name, source.into()));
     }
 
     /// Adds a task in the current scope (the pipeline, or the condition or exit handler being

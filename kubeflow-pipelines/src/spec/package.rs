@@ -200,27 +200,30 @@ impl From<PipelineSpec> for PipelinePackage {
     }
 }
 
-impl TryFrom<&PipelineSpec> for Value {
-    type Error = SpecError;
-
-    fn try_from(spec: &PipelineSpec) -> Result<Self, SpecError> {
-        to_value(spec)
+/// The JSON form of the spec, e.g. for the KFP REST API's `pipeline_spec` fields. Cannot fail:
+/// every map of the IR has string keys and every value is plain JSON.
+impl From<&PipelineSpec> for Value {
+    fn from(spec: &PipelineSpec) -> Self {
+        to_value(spec).unwrap_or(Value::Null)
     }
 }
 
-impl TryFrom<PipelineSpec> for Value {
-    type Error = SpecError;
-
-    fn try_from(spec: PipelineSpec) -> Result<Self, SpecError> {
-        to_value(&spec)
+impl From<PipelineSpec> for Value {
+    fn from(spec: PipelineSpec) -> Self {
+        Value::from(&spec)
     }
 }
 
-impl TryFrom<&PipelinePackage> for Value {
-    type Error = SpecError;
+/// The API form of the package (see [`PipelinePackage::to_api_value`]).
+impl From<&PipelinePackage> for Value {
+    fn from(package: &PipelinePackage) -> Self {
+        package.to_api_value().unwrap_or(Value::Null)
+    }
+}
 
-    fn try_from(package: &PipelinePackage) -> Result<Self, SpecError> {
-        package.to_api_value()
+impl From<PipelinePackage> for Value {
+    fn from(package: PipelinePackage) -> Self {
+        Value::from(&package)
     }
 }
 
