@@ -658,3 +658,82 @@ def pipeline() -> NamedTuple("Outputs", [("model", dsl.Model), ("score", float)]
     p.output("score", t.output("score"));
     assert_same_ir(python, &p)
 }
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn nested_groups_thread_channels() -> TestResult {
+    let python = r#"
+from typing import List
+from kfp import dsl
+
+@dsl.container_component
+def flip(side: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["flip"], args=[side])
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.container_component
+def pair(a: str, b: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[a, b])
+
+@dsl.container_component
+def cleanup(status: dsl.PipelineTaskFinalStatus):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[status])
+
+@dsl.pipeline(name="nested")
+def pipeline(prefix: str = "p", names: List[str] = ["x", "y"], limit: float = 1.5):
+    with dsl.ExitHandler(cleanup()):
+        f = flip()
+        with dsl.If(f.outputs["side"] == "heads"):
+            with dsl.ParallelFor(["a", "b"], parallelism=2) as item:
+                pair(a=item, b=prefix)
+                with dsl.If(limit > 1):
+                    pair(a=f.outputs["side"], b=item)
+        with dsl.ParallelFor(names) as name:
+            with dsl.ParallelFor([1, 2]) as inner:
+                pair(a=name, b=f.outputs["side"])
+        say(msg=prefix).after(f)
+"#;
+    let flip = ContainerComponent::new("flip", "alpine")
+        .output("side", ParameterType::String)
+        .command(["flip"])
+        .args([Placeholder::output_file("side")]);
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg")]);
+    let pair = ContainerComponent::new("pair", "alpine")
+        .input("a", ParameterType::String)
+        .input("b", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("a"), Placeholder::input("b")]);
+    let cleanup = ContainerComponent::new("cleanup", "alpine")
+        .input("status", ParameterType::TaskFinalStatus)
+        .command(["echo"])
+        .args([Placeholder::input("status")]);
+    let mut p = Pipeline::new("nested");
+    let prefix = p.parameter_with_default("prefix", ParameterType::String, "p");
+    let names =
+        p.parameter_with_default("names", ParameterType::List, serde_json::json!(["x", "y"]));
+    let limit = p.parameter_with_default("limit", ParameterType::NumberDouble, 1.5);
+    p.exit_handler(cleanup.task(), None, |p| {
+        let f = p.add(flip.task());
+        p.condition(Condition::eq(f.output("side"), "heads"), |p| {
+            p.parallel_for_items(vec!["a".into(), "b".into()], Some(2), |p, item| {
+                p.add(pair.task().arg("a", &item).arg("b", &prefix));
+                p.condition(Condition::gt(&limit, 1), |p| {
+                    p.add(pair.task().arg("a", f.output("side")).arg("b", &item));
+                });
+            });
+        });
+        p.parallel_for(&names, ParameterType::String, None, |p, name| {
+            p.parallel_for_items(vec![1.into(), 2.into()], None, |p, _inner| {
+                p.add(pair.task().arg("a", &name).arg("b", f.output("side")));
+            });
+        });
+        p.add(say.task().arg("msg", &prefix).after(&f));
+    });
+    assert_same_ir(python, &p)
+}
