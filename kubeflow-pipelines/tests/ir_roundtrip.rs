@@ -293,3 +293,16 @@ fn json_value_conversions() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn syntax_error_message_is_one_line() {
+    let err = PipelinePackage::from_yaml_str("pipelineInfo:\n  name: [a\n")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.starts_with("<string>: document 1 (PipelineSpec) (line "),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "{err}");
+}

@@ -274,6 +274,8 @@ fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, SpecError> {
 pub(crate) fn yaml_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
+    // The error already names the line and column; no source snippet in the message.
+    options.with_snippet = false;
     options
 }
 
