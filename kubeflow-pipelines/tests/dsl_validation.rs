@@ -235,3 +235,30 @@ fn pipeline_outputs_come_from_top_level_tasks() {
     p.output("x", "constant");
     assert!(matches!(error_of(&p), DslError::InvalidOutput { .. }));
 }
+
+#[test]
+fn one_of_needs_one_output_per_branch() {
+    let mut p = Pipeline::new("p");
+    let t = p.add(producer().task().arg("text", "a"));
+    let bad = p.one_of([t.output("label")]);
+    p.add(producer().task().arg("text", bad));
+    let err = error_of(&p);
+    assert!(matches!(&err, DslError::InvalidOneOf { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("not directly inside a branch"),
+        "{err}"
+    );
+
+    let mut p = Pipeline::new("p");
+    let flag = p.parameter("flag", ParameterType::Boolean);
+    let (a, b) = p.branches(|br| {
+        let a = br.if_(Condition::eq(&flag, true), |p| {
+            p.add(producer().task().arg("text", "a"))
+        });
+        let b = br.else_(|p| p.add(producer().task().arg("text", "b")));
+        (a, b)
+    });
+    let mixed = p.one_of([a.output("label"), b.output("count")]);
+    p.add(producer().task().arg("text", mixed));
+    assert!(error_of(&p).to_string().contains("same type"));
+}

@@ -737,3 +737,69 @@ def pipeline(prefix: str = "p", names: List[str] = ["x", "y"], limit: float = 1.
     });
     assert_same_ir(python, &p)
 }
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn one_of_after_if_else() -> TestResult {
+    let python = r#"
+from kfp import dsl
+
+@dsl.container_component
+def flip(side: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["flip"], args=[side])
+
+@dsl.container_component
+def say(msg: str, out: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg, out])
+
+@dsl.container_component
+def make(d: dsl.Output[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["make"], args=[d.path])
+
+@dsl.container_component
+def use(d: dsl.Input[dsl.Dataset], m: str):
+    return dsl.ContainerSpec(image="alpine", command=["use"], args=[d.path, m])
+
+@dsl.pipeline(name="oneof")
+def pipeline():
+    f = flip()
+    with dsl.If(f.outputs["side"] == "heads"):
+        a = say(msg="h")
+        ma = make()
+    with dsl.Else():
+        b = say(msg="t")
+        mb = make()
+    use(d=dsl.OneOf(ma.outputs["d"], mb.outputs["d"]), m=dsl.OneOf(a.outputs["out"], b.outputs["out"]))
+"#;
+    let flip = ContainerComponent::new("flip", "alpine")
+        .output("side", ParameterType::String)
+        .command(["flip"])
+        .args([Placeholder::output_file("side")]);
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .output("out", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg"), Placeholder::output_file("out")]);
+    let make = ContainerComponent::new("make", "alpine")
+        .output_artifact("d", artifact::dataset())
+        .command(["make"])
+        .args([Placeholder::output_path("d")]);
+    let use_both = ContainerComponent::new("use", "alpine")
+        .input_artifact("d", artifact::dataset())
+        .input("m", ParameterType::String)
+        .command(["use"])
+        .args([Placeholder::input_path("d"), Placeholder::input("m")]);
+    let mut p = Pipeline::new("oneof");
+    let f = p.add(flip.task());
+    let ((a, ma), (b, mb)) = p.branches(|br| {
+        let heads = br.if_(Condition::eq(f.output("side"), "heads"), |p| {
+            (p.add(say.task().arg("msg", "h")), p.add(make.task()))
+        });
+        let tails = br.else_(|p| (p.add(say.task().arg("msg", "t")), p.add(make.task())));
+        (heads, tails)
+    });
+    let data = p.one_of([ma.output("d"), mb.output("d")]);
+    let message = p.one_of([a.output("out"), b.output("out")]);
+    p.add(use_both.task().arg("d", data).arg("m", message));
+    assert_same_ir(python, &p)
+}

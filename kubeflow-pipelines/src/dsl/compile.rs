@@ -16,11 +16,11 @@ use crate::spec::{
     DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret, ImporterSpec,
     InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
     IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition, OutputParameterDefinition,
-    ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterType,
-    PipelineContainerSpec, PipelineInfo, PipelinePackage, PipelineSpec, PipelineTaskInfo,
-    PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount, ResourceSpec, RetryPolicy,
-    SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
-    ValueOrRuntimeParameter,
+    ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterSelectorsSpec,
+    ParameterType, PipelineContainerSpec, PipelineInfo, PipelinePackage, PipelineSpec,
+    PipelineTaskInfo, PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount,
+    ResourceSpec, RetryPolicy, SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec,
+    TriggerPolicy, TriggerStrategy, ValueOrRuntimeParameter,
 };
 
 /// The `schemaVersion` written.
@@ -50,6 +50,13 @@ enum Channel {
         group: usize,
         name: String,
         ty: ParameterType,
+    },
+    /// The output of whichever branch of `branches` ran: `(condition group, task, key)`.
+    OneOf {
+        branches: usize,
+        name: String,
+        kind: IoKind,
+        members: Vec<(usize, usize, String)>,
     },
     /// The collected outputs of task `task` inside loop `group`.
     Collected {
@@ -172,7 +179,7 @@ impl Compiler<'_> {
             Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name)
             }
-            Channel::LoopItem { name, .. } => name.clone(),
+            Channel::LoopItem { name, .. } | Channel::OneOf { name, .. } => name.clone(),
         }
     }
 
@@ -183,6 +190,9 @@ impl Compiler<'_> {
                 kind: IoKind::Artifact { .. },
                 ..
             } | Channel::Collected {
+                kind: IoKind::Artifact { .. },
+                ..
+            } | Channel::OneOf {
                 kind: IoKind::Artifact { .. },
                 ..
             }
@@ -201,6 +211,10 @@ impl Compiler<'_> {
             | Channel::Collected {
                 kind: IoKind::Parameter { ty, .. },
                 ..
+            }
+            | Channel::OneOf {
+                kind: IoKind::Parameter { ty, .. },
+                ..
             } => {
                 let mut def = InputParameterDefinition::default();
                 def.parameter_type = Some(ty.clone());
@@ -211,6 +225,10 @@ impl Compiler<'_> {
                 ..
             }
             | Channel::Collected {
+                kind: IoKind::Artifact { ty, list, .. },
+                ..
+            }
+            | Channel::OneOf {
                 kind: IoKind::Artifact { ty, list, .. },
                 ..
             } => {
@@ -272,6 +290,30 @@ impl Compiler<'_> {
                 }
                 Ok(Ref::ComponentInput(name.clone()))
             }
+            Channel::OneOf { branches, name, .. } => {
+                if path.contains(branches) {
+                    return Err(DslError::OutOfScope {
+                        task: self.consumer_name(consumer),
+                        producer: name.clone(),
+                        scope: self.p.groups[*branches].name.clone(),
+                    });
+                }
+                self.declare_one_of(channel);
+                let parent = self.p.groups[*branches].parent.unwrap_or(0);
+                let producer = self.p.groups[*branches].name.clone();
+                let producer_path = self.group_path(parent);
+                self.thread_from(
+                    consumer,
+                    &path,
+                    &pc,
+                    artifact,
+                    channel,
+                    producer,
+                    producer_path,
+                    pc.clone(),
+                    name,
+                )
+            }
             Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 let (producer, producer_path, out_key) = match channel {
                     Channel::Collected { group, .. } => {
@@ -299,37 +341,140 @@ impl Compiler<'_> {
                         key.clone(),
                     ),
                 };
-                if !path.starts_with(&producer_path) {
-                    let scope = producer_path.last().copied().unwrap_or(0);
-                    return Err(DslError::OutOfScope {
-                        task: self.consumer_name(consumer),
-                        producer: self.p.tasks[*task].name.clone(),
-                        scope: self.p.groups[scope].name.clone(),
-                    });
-                }
-                if producer_path.len() == path.len() {
-                    self.add_dependency_on(consumer, &producer, &producer_path);
-                    return Ok(Ref::TaskOutput {
-                        producer,
-                        key: out_key,
-                    });
-                }
-                let first = producer_path.len();
-                for (i, group) in path.iter().enumerate().skip(first) {
-                    self.declare_group_input(*group, &pc, channel);
-                    let reference = if i == first {
-                        Ref::TaskOutput {
-                            producer: producer.clone(),
-                            key: out_key.clone(),
-                        }
-                    } else {
-                        Ref::ComponentInput(pc.clone())
-                    };
-                    self.set_group_task_input(*group, &pc, artifact, reference);
-                }
-                self.add_dependency_on(Consumer::Group(path[first]), &producer, &producer_path);
-                Ok(Ref::ComponentInput(pc))
+                let task_name = self.p.tasks[*task].name.clone();
+                self.thread_from(
+                    consumer,
+                    &path,
+                    &pc,
+                    artifact,
+                    channel,
+                    producer,
+                    producer_path,
+                    out_key,
+                    &task_name,
+                )
             }
+        }
+    }
+
+    /// Threads an output of `producer` (a task or group placed in `producer_path`) down to
+    /// `consumer` (whose group path is `path`).
+    #[allow(clippy::too_many_arguments)]
+    fn thread_from(
+        &mut self,
+        consumer: Consumer,
+        path: &[usize],
+        pc: &str,
+        artifact: bool,
+        channel: &Channel,
+        producer: String,
+        producer_path: Vec<usize>,
+        out_key: String,
+        producer_label: &str,
+    ) -> Result<Ref, DslError> {
+        let pc = pc.to_owned();
+        if !path.starts_with(&producer_path) {
+            let scope = producer_path.last().copied().unwrap_or(0);
+            return Err(DslError::OutOfScope {
+                task: self.consumer_name(consumer),
+                producer: producer_label.to_owned(),
+                scope: self.p.groups[scope].name.clone(),
+            });
+        }
+        if producer_path.len() == path.len() {
+            self.add_dependency_on(consumer, &producer, &producer_path);
+            return Ok(Ref::TaskOutput {
+                producer,
+                key: out_key,
+            });
+        }
+        let first = producer_path.len();
+        for (i, group) in path.iter().enumerate().skip(first) {
+            self.declare_group_input(*group, &pc, channel);
+            let reference = if i == first {
+                Ref::TaskOutput {
+                    producer: producer.clone(),
+                    key: out_key.clone(),
+                }
+            } else {
+                Ref::ComponentInput(pc.clone())
+            };
+            self.set_group_task_input(*group, &pc, artifact, reference);
+        }
+        self.add_dependency_on(Consumer::Group(path[first]), &producer, &producer_path);
+        Ok(Ref::ComponentInput(pc))
+    }
+
+    /// Declares the outputs behind a `dsl.OneOf`: each branch exposes its task's output, the
+    /// branches group selects the one that ran.
+    fn declare_one_of(&mut self, channel: &Channel) {
+        let Channel::OneOf {
+            branches,
+            name,
+            kind,
+            members,
+        } = channel
+        else {
+            return;
+        };
+        let artifact = kind.is_artifact();
+        let mut artifact_selectors = Vec::new();
+        let mut parameter_selectors = Vec::new();
+        for (condition, task, key) in members {
+            let member_pc = format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name);
+            let producer = self.p.tasks[*task].name.clone();
+            let (outputs, definitions) = &mut self.loop_outputs[*condition];
+            if artifact {
+                let mut selector = ArtifactSelectorSpec::default();
+                selector.producer_subtask = Some(producer);
+                selector.output_artifact_key = Some(key.clone());
+                let mut output = DagOutputArtifactSpec::default();
+                output.artifact_selectors = vec![selector];
+                outputs.artifacts.insert(member_pc.clone(), output);
+                definitions
+                    .artifacts
+                    .insert(member_pc.clone(), output_artifact_definition(kind));
+            } else {
+                let mut selector = ParameterSelectorSpec::default();
+                selector.producer_subtask = Some(producer);
+                selector.output_parameter_key = Some(key.clone());
+                let mut output = DagOutputParameterSpec::default();
+                output.value_from_parameter = Some(selector);
+                outputs.parameters.insert(member_pc.clone(), output);
+                definitions
+                    .parameters
+                    .insert(member_pc.clone(), output_parameter_definition(kind));
+            }
+            let condition_name = self.p.groups[*condition].name.clone();
+            if artifact {
+                let mut selector = ArtifactSelectorSpec::default();
+                selector.producer_subtask = Some(condition_name);
+                selector.output_artifact_key = Some(member_pc);
+                artifact_selectors.push(selector);
+            } else {
+                let mut selector = ParameterSelectorSpec::default();
+                selector.producer_subtask = Some(condition_name);
+                selector.output_parameter_key = Some(member_pc);
+                parameter_selectors.push(selector);
+            }
+        }
+        let (outputs, definitions) = &mut self.loop_outputs[*branches];
+        if artifact {
+            let mut output = DagOutputArtifactSpec::default();
+            output.artifact_selectors = artifact_selectors;
+            outputs.artifacts.insert(name.clone(), output);
+            definitions
+                .artifacts
+                .insert(name.clone(), output_artifact_definition(kind));
+        } else {
+            let mut selectors = ParameterSelectorsSpec::default();
+            selectors.parameter_selectors = parameter_selectors;
+            let mut output = DagOutputParameterSpec::default();
+            output.value_from_oneof = Some(selectors);
+            outputs.parameters.insert(name.clone(), output);
+            definitions
+                .parameters
+                .insert(name.clone(), output_parameter_definition(kind));
         }
     }
 
@@ -416,6 +561,90 @@ impl Compiler<'_> {
                             .join(", "),
                     }),
                 }
+            }
+            Source::OneOf {
+                pipeline,
+                id,
+                sources,
+            } => {
+                let invalid = |message: String| DslError::InvalidOneOf {
+                    task: consumer.to_owned(),
+                    message,
+                };
+                if *pipeline != self.p.id {
+                    return Err(DslError::ForeignHandle {
+                        what: "OneOf",
+                        name: format!("#{id}"),
+                    });
+                }
+                let mut members = Vec::new();
+                let mut branches_group = None;
+                let mut kind: Option<IoKind> = None;
+                for source in sources {
+                    let Some(Channel::Output {
+                        task,
+                        key,
+                        kind: member_kind,
+                    }) = self.channel_of(consumer, source)?
+                    else {
+                        return Err(invalid(
+                            "each value of a OneOf is an output of a task".into(),
+                        ));
+                    };
+                    let condition = self.p.tasks[task].group;
+                    let parent = self.p.groups[condition].parent;
+                    let in_branch =
+                        matches!(self.p.groups[condition].kind, GroupKind::Condition(_))
+                            && parent.is_some_and(|g| {
+                                matches!(self.p.groups[g].kind, GroupKind::Branches)
+                            });
+                    if !in_branch {
+                        return Err(invalid(format!(
+                            "task {} is not directly inside a branch of an if / elif / else chain",
+                            self.p.tasks[task].name
+                        )));
+                    }
+                    if branches_group.is_some_and(|b| Some(b) != parent) {
+                        return Err(invalid(
+                            "all values of a OneOf come from the same if / elif / else chain"
+                                .into(),
+                        ));
+                    }
+                    if members.iter().any(|(c, _, _)| *c == condition) {
+                        return Err(invalid("a OneOf takes one value per branch".into()));
+                    }
+                    let member_kind = match member_kind {
+                        IoKind::Parameter { ty, .. } => IoKind::Parameter {
+                            ty,
+                            default: None,
+                            optional: false,
+                        },
+                        IoKind::Artifact { ty, list, .. } => IoKind::Artifact {
+                            ty,
+                            list,
+                            optional: false,
+                        },
+                    };
+                    if kind.as_ref().is_some_and(|k| *k != member_kind) {
+                        return Err(invalid("all values of a OneOf have the same type".into()));
+                    }
+                    kind = Some(member_kind);
+                    branches_group = parent;
+                    members.push((condition, task, key));
+                }
+                let (Some(branches), Some(kind)) = (branches_group, kind) else {
+                    return Err(invalid("a OneOf needs at least one value".into()));
+                };
+                let name = format!(
+                    "pipelinechannel--{}-oneof-{id}",
+                    self.p.groups[branches].name
+                );
+                Ok(Some(Channel::OneOf {
+                    branches,
+                    name,
+                    kind,
+                    members,
+                }))
             }
             Source::LoopItem(item) => {
                 if item.pipeline != self.p.id || item.group >= self.p.groups.len() {
@@ -1086,6 +1315,11 @@ impl Compiler<'_> {
                             kind: IoKind::Parameter { ty, .. },
                             ..
                         } => ty.clone(),
+                        Channel::OneOf { name, .. } => {
+                            return Err(invalid(format!(
+                                "{name}: conditions on dsl.OneOf are not supported"
+                            )));
+                        }
                         Channel::Collected { key, .. } => {
                             return Err(invalid(format!(
                                 "collected output {key} is a list, conditions compare single values"
@@ -1182,7 +1416,9 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
             default: None,
             optional: false,
         },
-        Channel::Output { kind, .. } | Channel::Collected { kind, .. } => kind.clone(),
+        Channel::Output { kind, .. }
+        | Channel::Collected { kind, .. }
+        | Channel::OneOf { kind, .. } => kind.clone(),
     };
     let fits = match (expected, &got) {
         (IoKind::Parameter { ty: want, .. }, IoKind::Parameter { ty: have, .. }) => {
@@ -1263,6 +1499,23 @@ pub(crate) fn protobuf_value(value: &Value) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+fn output_parameter_definition(kind: &IoKind) -> OutputParameterDefinition {
+    let mut def = OutputParameterDefinition::default();
+    if let IoKind::Parameter { ty, .. } = kind {
+        def.parameter_type = Some(ty.clone());
+    }
+    def
+}
+
+fn output_artifact_definition(kind: &IoKind) -> OutputArtifactDefinition {
+    let mut def = OutputArtifactDefinition::default();
+    if let IoKind::Artifact { ty, list, .. } = kind {
+        def.artifact_type = Some(ty.clone());
+        def.is_artifact_list = list.then_some(true);
+    }
+    def
 }
 
 /// The constant string of a source, for the deprecated name fields kfp-kubernetes still writes.

@@ -130,6 +130,14 @@ pub enum DslError {
         /// What is wrong.
         message: String,
     },
+    /// A `OneOf` is malformed.
+    #[error("{task}: invalid OneOf: {message}")]
+    InvalidOneOf {
+        /// The consumer.
+        task: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A component YAML could not be loaded.
     #[error("cannot load the component: {message}")]
     InvalidComponent {

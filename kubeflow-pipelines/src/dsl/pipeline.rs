@@ -34,6 +34,16 @@ pub enum Source {
         /// Its output.
         key: String,
     },
+    /// The output of whichever branch of an if / elif / else chain ran (`dsl.OneOf`), made
+    /// with [`Pipeline::one_of`].
+    OneOf {
+        /// The pipeline it belongs to.
+        pipeline: u64,
+        /// Its number in the pipeline, from 1.
+        id: usize,
+        /// One output per branch.
+        sources: Vec<Source>,
+    },
 }
 
 /// The current item of a `ParallelFor` loop; pass it as a task input inside the loop.
@@ -440,6 +450,7 @@ pub struct Pipeline {
     pub(crate) current: usize,
     pub(crate) outputs: Vec<(String, Source)>,
     group_counter: usize,
+    one_of_counter: usize,
     pub(crate) errors: Vec<super::DslError>,
 }
 
@@ -462,6 +473,7 @@ impl Pipeline {
             current: 0,
             outputs: Vec::new(),
             group_counter: 0,
+            one_of_counter: 0,
             errors: Vec::new(),
         }
     }
@@ -528,6 +540,17 @@ impl Pipeline {
             });
         }
         self.outputs.push((name, source.into()));
+    }
+
+    /// The output of whichever branch of an if / elif / else chain ran (`dsl.OneOf`): one
+    /// output of a task directly inside each branch, used after the chain.
+    pub fn one_of(&mut self, sources: impl IntoIterator<Item = Source>) -> Source {
+        self.one_of_counter += 1;
+        Source::OneOf {
+            pipeline: self.id,
+            id: self.one_of_counter,
+            sources: sources.into_iter().collect(),
+        }
     }
 
     /// Adds a task in the current scope (the pipeline, or the condition or exit handler being
@@ -655,7 +678,9 @@ impl Pipeline {
             Source::Parameter(param) => format!("pipelinechannel--{}", param.name),
             Source::TaskOutput { task, key } => format!("pipelinechannel--{}-{key}", task.name),
             Source::LoopItem(item) => item.name.clone(),
-            Source::Constant(_) | Source::Collected { .. } => "pipelinechannel--items".to_owned(),
+            Source::Constant(_) | Source::Collected { .. } | Source::OneOf { .. } => {
+                "pipelinechannel--items".to_owned()
+            }
         };
         let item_name = format!("{channel_name}-loop-item");
         let group = self.open_group(
