@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::Extra;
 use super::de::deserialize_with_other;
-use super::pipeline::{ArtifactTypeSchema, ValueOrRuntimeParameter};
+use super::pipeline::ArtifactTypeSchema;
+use super::task::ValueOrRuntimeParameter;
 
 /// The `deploymentSpec` of a pipeline (`PipelineDeploymentConfig`, a `Struct` in the proto).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

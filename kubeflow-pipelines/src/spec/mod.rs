@@ -35,6 +35,7 @@ mod package;
 mod pipeline;
 mod platform;
 mod render;
+mod task;
 
 pub use deployment::*;
 pub use enums::{ParameterType, PrimitiveType, TaskConfigPassthroughType, TriggerStrategy};
@@ -42,6 +43,7 @@ pub use error::{ParseError, SpecError};
 pub use package::{PipelinePackage, SourceFormat};
 pub use pipeline::*;
 pub use platform::*;
+pub use task::*;
 
 /// Fields of a JSON object this SDK does not model, kept as read (sorted by key).
 pub type Extra = serde_json::Map<String, serde_json::Value>;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Extra;
 use super::de::deserialize_with_other;
-use super::pipeline::{InputParameterSpec, TaskOutputParameterSpec};
+use super::task::{InputParameterSpec, TaskOutputParameterSpec};
 
 /// Platform-specific configuration of a pipeline (`PlatformSpec`), keyed by platform
 /// (`kubernetes`).
