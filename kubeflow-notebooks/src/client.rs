@@ -340,8 +340,12 @@ impl NotebooksClient {
             )
         })?;
         let path = gateway_path(&self.namespace, name);
-        gateway
-            .join(path.trim_start_matches('/'))
+        let mut base = gateway.clone();
+        if !base.path().ends_with('/') {
+            let with_slash = format!("{}/", base.path());
+            base.set_path(&with_slash);
+        }
+        base.join(path.trim_start_matches('/'))
             .map_err(|e| Error::invalid("gateway", format!("cannot join {path} to {gateway}: {e}")))
     }
 }
