@@ -1,5 +1,7 @@
 //! Notebooks built by `NotebookBuilder`: insta snapshots of what is sent, and validation errors.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use k8s_openapi::api::core::v1::{
     Affinity, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Toleration,
 };

@@ -1,6 +1,8 @@
 //! NotebooksClient against a wiremock stand-in for the API server: the exact requests stop,
 //! start and create send. (The real API server is exercised in `tests/tests/notebooks_k8s.rs`.)
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use kubeflow_notebooks::{NotebookBuilder, NotebookVolume, NotebooksClient};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};

@@ -1,6 +1,8 @@
 //! The custom resource types: unknown fields survive, v1beta1 converts, phases are computed
 //! like the Jupyter web app.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use kubeflow_notebooks::{Notebook, NotebookPhase, PodDefault, Profile, ServerKind, v1beta1};
 use serde_json::{Value, json};
 
