@@ -206,6 +206,16 @@ pub struct NotebookRequest {
     pub pvcs: Vec<PersistentVolumeClaim>,
 }
 
+impl From<Notebook> for NotebookRequest {
+    /// A request to create this notebook alone (no new volumes).
+    fn from(notebook: Notebook) -> Self {
+        NotebookRequest {
+            notebook,
+            pvcs: Vec::new(),
+        }
+    }
+}
+
 /// Builds a [`Notebook`] (and its new volumes) like the Jupyter web app's spawner, with
 /// validation: [`build`](Self::build) returns [`Error::Invalid`] naming the field for a bad
 /// name, an unparsable quantity, a limit below its request, an unknown GPU vendor, a relative

@@ -267,7 +267,7 @@ impl NotebooksClient {
     /// [`Error::Kube`]; [`Error::is_not_found`] when it does not exist.
     pub async fn delete(&self, name: &str) -> Result<()> {
         self.api()
-            .delete(name, &DeleteParams::foreground())
+            .delete(name, &DeleteParams::default())
             .await
             .map(|_| ())
             .map_err(|e| Error::kube(format!("deleting {}", self.what(name)), e))
