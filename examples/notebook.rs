@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
         "creating notebook {}/{name} ({image})",
         notebooks.namespace()
     );
-    notebooks
+    let created = notebooks
         .create(
             NotebookBuilder::new(&name, image)
                 .cpu("500m")
@@ -54,7 +54,16 @@ async fn main() -> anyhow::Result<()> {
                 .memory_limit("2Gi")
                 .workspace(NotebookVolume::new_pvc("5Gi")),
         )
-        .await?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Run again: use the notebook that is there, starting it if it was stopped.
+        Err(e) if e.is_conflict() => {
+            println!("it exists already: starting it");
+            notebooks.start(&name).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
 
     notebooks
         .wait_ready(&name)
@@ -80,10 +89,12 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var_os("NOTEBOOK_KEEP").is_some() {
         return Ok(());
     }
+    println!("stopping");
     notebooks.stop(&name).await?;
     notebooks
         .wait_stopped(&name)
         .timeout(Duration::from_secs(wait_secs))
+        .on_progress(|phase| println!("  {phase}"))
         .await?;
     println!("stopped (start it again with NotebooksClient::start; its volume is kept)");
     Ok(())

@@ -135,9 +135,11 @@ impl NotebooksClient {
         format!("notebook {}/{name}", self.namespace)
     }
 
-    /// Creates a notebook and the new PVCs it asks for. Everything is first sent as a dry run,
-    /// so an invalid notebook (for the builder or the API server) leaves no PVC behind; if the
-    /// notebook is then refused, the PVCs created for it are deleted again.
+    /// Creates a notebook and the new PVCs it asks for. Everything is first sent as a dry run
+    /// (the notebook, then the PVCs), so an invalid notebook (for the builder or the API
+    /// server) or an existing name leaves no PVC behind; if the notebook is then refused, the
+    /// PVCs created for it are deleted again. A new PVC whose name exists already is an error
+    /// (HTTP 409): use [`NotebookVolume::existing`](crate::NotebookVolume::existing) to mount it.
     ///
     /// # Errors
     /// [`Error::Invalid`] from the builder; [`Error::Kube`] with the API server's message when
@@ -180,6 +182,10 @@ impl NotebooksClient {
             dry_run: true,
             ..PostParams::default()
         };
+        nb_api
+            .create(&dry, &notebook)
+            .await
+            .map_err(|e| Error::kube(format!("checking {} (dry run)", self.what(&nb_name)), e))?;
         for pvc in &pvcs {
             let pvc_name = pvc.metadata.name.as_deref().unwrap_or_default();
             pvc_api.create(&dry, pvc).await.map_err(|e| {
@@ -193,10 +199,6 @@ impl NotebooksClient {
                 )
             })?;
         }
-        nb_api
-            .create(&dry, &notebook)
-            .await
-            .map_err(|e| Error::kube(format!("checking {} (dry run)", self.what(&nb_name)), e))?;
 
         let mut created: Vec<String> = Vec::new();
         for pvc in &pvcs {

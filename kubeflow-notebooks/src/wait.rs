@@ -84,8 +84,10 @@ impl WaitNotebook {
     }
 
     /// Whether waiting for ready stops at once with [`Error::NotStarting`] when the container
-    /// waits for a reason that needs a change (`ImagePullBackOff`, `CrashLoopBackOff`, …) or
-    /// has terminated (default `true`). With `false`, only the deadline ends the wait.
+    /// waits for a reason that needs a change (`ImagePullBackOff`, `CrashLoopBackOff`, …;
+    /// default `true`). A terminated container alone does not end the wait: right after a
+    /// start the status may still show the container of the stopped pod. With `false`, only
+    /// the deadline ends the wait.
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
         self.fail_fast = fail_fast;
         self
@@ -123,9 +125,6 @@ impl WaitNotebook {
                 | (Target::Stopped, NotebookPhase::Stopped) => Check::Done(phase),
                 (Target::Ready, NotebookPhase::Stopped | NotebookPhase::Stopping) => {
                     Check::Failed(phase, "stopped".into())
-                }
-                (Target::Ready, NotebookPhase::Terminated { .. }) if fail_fast => {
-                    Check::Failed(phase, "terminated".into())
                 }
                 (Target::Ready, p) if fail_fast && p.is_fatal() => {
                     Check::Failed(phase, "fatal".into())

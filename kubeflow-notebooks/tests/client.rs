@@ -151,9 +151,9 @@ async fn create_dry_runs_everything_then_creates_the_pvcs_then_the_notebook() {
     assert_eq!(
         seen,
         vec![
+            format!("POST {NB_PATH} dry_run=true nb"),
             format!("POST {PVC_PATH} dry_run=true nb-workspace"),
             format!("POST {PVC_PATH} dry_run=true nb-datavol-1"),
-            format!("POST {NB_PATH} dry_run=true nb"),
             format!("POST {PVC_PATH} dry_run=false nb-workspace"),
             format!("POST {PVC_PATH} dry_run=false nb-datavol-1"),
             format!("POST {NB_PATH} dry_run=false nb"),
