@@ -319,11 +319,20 @@ impl NotebooksClient {
     /// (`ImagePullBackOff`, `CrashLoopBackOff`, …, see
     /// [`NotebookPhase::FATAL_WAITING_REASONS`](crate::NotebookPhase::FATAL_WAITING_REASONS)),
     /// or when it is stopped.
+    ///
+    /// # Errors
+    /// Awaiting it gives [`Error::NotStarting`] (stopped, or a fatal waiting reason, with the
+    /// container's message), [`Error::Timeout`] (with the last phase), [`Error::Gone`] (deleted
+    /// while waiting), or [`Error::Core`] when the watch cannot run (no CRD, no permission).
     pub fn wait_ready(&self, name: &str) -> WaitNotebook {
         WaitNotebook::new(self.api(), &self.namespace, name, Target::Ready)
     }
 
     /// Waits until the notebook is stopped (stop annotation set, no replica ready).
+    ///
+    /// # Errors
+    /// Awaiting it gives [`Error::Timeout`], [`Error::Gone`] or [`Error::Core`], as
+    /// [`wait_ready`](Self::wait_ready).
     pub fn wait_stopped(&self, name: &str) -> WaitNotebook {
         WaitNotebook::new(self.api(), &self.namespace, name, Target::Stopped)
     }
