@@ -58,6 +58,19 @@ async fn set_status(
     Ok(())
 }
 
+/// Waits (up to 20 s) until `check` holds.
+async fn until(check: impl Fn() -> bool) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !check() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "condition not met after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 fn full_builder(name: &str) -> NotebookBuilder {
     NotebookBuilder::new(name, IMAGE)
         .image_pull_policy("IfNotPresent")
@@ -190,7 +203,8 @@ async fn notebook_lifecycle_create_list_stop_start_wait_delete() -> Result<()> {
             .on_progress(move |p| seen.lock().unwrap().push(p.clone()))
             .into_future(),
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Each status is written once the wait has seen the previous one, so every phase is observed.
+    until(|| !phases.lock().unwrap().is_empty()).await?;
     set_status(
         &kube,
         &ns,
@@ -200,7 +214,11 @@ async fn notebook_lifecycle_create_list_stop_start_wait_delete() -> Result<()> {
         json!([{ "type": "PodScheduled", "status": "True" }]),
     )
     .await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let creating = NotebookPhase::Waiting {
+        reason: Some("ContainerCreating".into()),
+        message: None,
+    };
+    until(|| phases.lock().unwrap().contains(&creating)).await?;
     set_status(
         &kube,
         &ns,
@@ -214,13 +232,7 @@ async fn notebook_lifecycle_create_list_stop_start_wait_delete() -> Result<()> {
     assert!(ready.is_ready());
     assert_eq!(ready.ready_replicas(), 1);
     let phases = phases.lock().unwrap().clone();
-    assert!(
-        phases.contains(&NotebookPhase::Waiting {
-            reason: Some("ContainerCreating".into()),
-            message: None
-        }),
-        "{phases:?}"
-    );
+    assert!(phases.contains(&creating), "{phases:?}");
     assert_eq!(phases.last(), Some(&NotebookPhase::Ready), "{phases:?}");
 
     // Delete.
@@ -282,15 +294,18 @@ async fn wait_reports_the_container_waiting_reason() -> Result<()> {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not found yet"), "{err}");
-    // Deleted while waiting.
+    // Deleted while waiting (once the wait has seen it).
+    let seen = Arc::new(Mutex::new(false));
+    let seen_by_wait = seen.clone();
     let waiter = tokio::spawn(
         notebooks
             .wait_ready("broken")
             .fail_fast(false)
             .timeout(Duration::from_secs(30))
+            .on_progress(move |_| *seen_by_wait.lock().unwrap() = true)
             .into_future(),
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    until(|| *seen.lock().unwrap()).await?;
     notebooks.delete("broken").await?;
     let err = waiter.await?.unwrap_err();
     assert!(matches!(err, Error::Gone { .. }), "{err}");
