@@ -332,6 +332,65 @@ mod tests {
     }
 
     #[test]
+    fn base_path_follows_the_rewrite_annotation() {
+        let nb = |ann: Option<(&str, &str)>| {
+            let mut nb = crate::NotebookBuilder::new("nb", "img")
+                .build()
+                .unwrap()
+                .notebook;
+            nb.metadata.annotations = ann.map(|(k, v)| [(k.to_owned(), v.to_owned())].into());
+            nb
+        };
+        assert_eq!(server_base_path(&nb(None), "ns", "nb"), "/notebook/ns/nb/");
+        assert_eq!(
+            server_base_path(&nb(Some((HTTP_REWRITE_URI_ANNOTATION, "/"))), "ns", "nb"),
+            "/"
+        );
+        assert_eq!(
+            server_base_path(&nb(Some((HTTP_REWRITE_URI_ANNOTATION, "/ui"))), "ns", "nb"),
+            "/ui/"
+        );
+        // A VS Code notebook from the builder carries the rewrite.
+        let code = crate::NotebookBuilder::new("code", "img")
+            .server_kind(crate::ServerKind::VsCode)
+            .build()
+            .unwrap()
+            .notebook;
+        assert_eq!(server_base_path(&code, "ns", "code"), "/");
+    }
+
+    #[test]
+    fn chooses_the_newest_ready_pod() {
+        use k8s_openapi::api::core::v1::{PodCondition, PodStatus};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        let pod = |name: &str, secs: i64, ready: bool, deleting: bool| {
+            let t = |s: i64| Time(k8s_openapi::jiff::Timestamp::from_second(s).unwrap());
+            let mut p = Pod::default();
+            p.metadata.name = Some(name.into());
+            p.metadata.creation_timestamp = Some(t(secs));
+            p.metadata.deletion_timestamp = deleting.then(|| t(secs + 1));
+            p.status = Some(PodStatus {
+                phase: Some("Running".into()),
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: if ready { "True" } else { "False" }.into(),
+                    ..PodCondition::default()
+                }]),
+                ..PodStatus::default()
+            });
+            p
+        };
+        let chosen = choose_pod(vec![
+            pod("old", 100, true, false),
+            pod("newer-not-ready", 300, false, false),
+            pod("new", 200, true, false),
+            pod("newest-terminating", 400, true, true),
+        ]);
+        assert_eq!(chosen.and_then(|p| p.metadata.name).as_deref(), Some("new"));
+        assert!(choose_pod(vec![pod("x", 1, false, false)]).is_none());
+    }
+
+    #[test]
     fn picks_the_notebook_port() {
         let c = |name: &str, ports: Vec<ContainerPort>| Container {
             name: name.into(),
