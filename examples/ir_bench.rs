@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline, Placeholder};
-use kubeflow_pipelines::spec::{ParameterType, PipelinePackage};
+use kubeflow_pipelines::spec::{CompiledPipeline, ParameterType};
 
 const ROUNDS: u32 = 20;
 
@@ -53,7 +53,7 @@ fn generated_pipeline(tasks: usize) -> anyhow::Result<String> {
 fn rust_ms(yaml: &str) -> anyhow::Result<f64> {
     let start = Instant::now();
     for _ in 0..ROUNDS {
-        let package = PipelinePackage::from_yaml_str(yaml)?;
+        let package = CompiledPipeline::from_yaml_str(yaml)?;
         std::hint::black_box(package.to_yaml_string()?);
     }
     Ok(start.elapsed().as_secs_f64() * 1000.0 / f64::from(ROUNDS))

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run -p kubeflow-examples --example kfui -- [--port 8080] [--namespace istio-system]
-//!     [--service istio-ingressgateway] [--remote-port 80]
+//!     [--service istio-ingressgateway | --pod NAME] [--remote-port 80]
 //! ```
 //!
 //! Uses the kubeconfig (or the in-cluster identity), as `kube::Client::try_default()` does.
@@ -23,6 +23,7 @@ options:
   -p, --port PORT          local port on 127.0.0.1 (default 8080; 0 picks a free one)
   -n, --namespace NS       namespace of the Service (default istio-system)
   -s, --service NAME       the Service (default istio-ingressgateway)
+      --pod NAME           forward to this pod instead of a Service
   -r, --remote-port PORT   the Service port (default 80)
   -h, --help               this help";
 
@@ -31,6 +32,7 @@ struct Args {
     port: u16,
     namespace: String,
     service: String,
+    pod: Option<String>,
     remote_port: u16,
 }
 
@@ -50,6 +52,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         port: 8080,
         namespace: "istio-system".into(),
         service: "istio-ingressgateway".into(),
+        pod: None,
         remote_port: 80,
     };
     while let Some(arg) = args.next() {
@@ -63,7 +66,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         }
         let known = matches!(
             flag.as_str(),
-            "-p" | "--port" | "-n" | "--namespace" | "-s" | "--service" | "-r" | "--remote-port"
+            "-p" | "--port"
+                | "-n"
+                | "--namespace"
+                | "-s"
+                | "--service"
+                | "--pod"
+                | "-r"
+                | "--remote-port"
         );
         if !known {
             return Err(format!("unknown argument {arg:?}"));
@@ -82,6 +92,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             }
             "-n" | "--namespace" if !value.is_empty() => parsed.namespace = value,
             "-s" | "--service" if !value.is_empty() => parsed.service = value,
+            "--pod" if !value.is_empty() => parsed.pod = Some(value),
             _ => return Err(format!("{flag} must not be empty")),
         }
     }
@@ -117,8 +128,11 @@ async fn main() -> ExitCode {
         }
     };
 
-    let forward = PortForward::to_service(client, &args.namespace, &args.service, args.remote_port)
-        .local_port(args.port);
+    let forward = match &args.pod {
+        Some(pod) => PortForward::to_pod(client, &args.namespace, pod, args.remote_port),
+        None => PortForward::to_service(client, &args.namespace, &args.service, args.remote_port),
+    }
+    .local_port(args.port);
     let handle = match forward.start().await {
         Ok(h) => h,
         Err(e) => {
@@ -133,12 +147,15 @@ async fn main() -> ExitCode {
         handle.local_addr(),
         handle.pod_port()
     );
-    println!(
-        "(service {}/{}, pod {}; Ctrl-C to stop)",
-        args.namespace,
-        args.service,
-        handle.pod()
-    );
+    match &args.pod {
+        Some(_) => println!("(pod {}/{}; Ctrl-C to stop)", args.namespace, handle.pod()),
+        None => println!(
+            "(service {}/{}, pod {}; Ctrl-C to stop)",
+            args.namespace,
+            args.service,
+            handle.pod()
+        ),
+    }
 
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

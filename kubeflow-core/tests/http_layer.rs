@@ -491,3 +491,57 @@ async fn a_second_401_is_returned_and_static_tokens_are_not_refreshed() {
         Some("Unauthenticated")
     );
 }
+
+#[tokio::test]
+async fn bring_your_own_reqwest_and_kube_clients() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/apis/v2beta1/healthz"))
+        .and(header("x-from-my-client", "yes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"multi_user": false})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/api/v1/namespaces/kubeflow/services/ml-pipeline:http/proxy/apis/v2beta1/healthz",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"multi_user": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-from-my-client", http::HeaderValue::from_static("yes"));
+    let mine = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("reqwest");
+    let kf = KubeflowClient::builder(direct(&server))
+        .http_client(mine)
+        .build()
+        .expect("client");
+    let v: Value = kf
+        .service("")
+        .expect("svc")
+        .get("apis/v2beta1/healthz")
+        .send_json()
+        .await
+        .expect("healthz");
+    assert_eq!(v["multi_user"], false);
+
+    let kube = kube::Client::try_from(kube::Config::new(server.uri().parse().expect("uri")))
+        .expect("kube");
+    let kf = KubeflowClient::builder(KubeflowConfig::new(Endpoint::kfp_kube_proxy("kubeflow")))
+        .kube_client(kube)
+        .build()
+        .expect("client with my kube::Client");
+    let v: Value = kf
+        .service("pipeline")
+        .expect("svc")
+        .get("apis/v2beta1/healthz")
+        .send_json()
+        .await
+        .expect("healthz");
+    assert_eq!(v["multi_user"], true);
+}

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kubeflow_pipelines::spec::{PipelinePackage, PipelineSpec, SpecError};
+use kubeflow_pipelines::spec::{CompiledPipeline, PipelineSpec, SpecError};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -80,7 +80,7 @@ fn every_reference_pipeline_round_trips_losslessly() -> TestResult {
     for file in &files {
         let text = std::fs::read_to_string(file)?;
         let original = documents(&text)?;
-        let package = PipelinePackage::read(file)?;
+        let package = CompiledPipeline::read(file)?;
 
         // Typed → JSON equals the input, document by document.
         let mut typed = vec![serde_json::to_value(&package.pipeline_spec)?];
@@ -121,7 +121,7 @@ fn every_reference_pipeline_round_trips_losslessly() -> TestResult {
                 .find_map(|(a, b)| first_difference(a, b, ""))
         );
         assert_eq!(
-            PipelinePackage::from_yaml_str(&yaml)?,
+            CompiledPipeline::from_yaml_str(&yaml)?,
             package,
             "{}",
             file.display()
@@ -130,14 +130,14 @@ fn every_reference_pipeline_round_trips_losslessly() -> TestResult {
         // And so does JSON (the API form when there is a platform spec).
         let json = package.to_json_string()?;
         assert_eq!(
-            PipelinePackage::from_json_str(&json)?,
+            CompiledPipeline::from_json_str(&json)?,
             package,
             "{}",
             file.display()
         );
         let api = package.to_api_value()?;
         assert_eq!(
-            PipelinePackage::from_api_value(api)?,
+            CompiledPipeline::from_api_value(api)?,
             package,
             "{}",
             file.display()
@@ -165,7 +165,7 @@ root:
 schemaVersion: 9.9.9
 topLevelNew: 3
 ";
-    let package = PipelinePackage::from_yaml_str(yaml)?;
+    let package = CompiledPipeline::from_yaml_str(yaml)?;
     let written = documents(&package.to_yaml_string()?)?;
     assert_eq!(written, documents(yaml)?);
     let root = package.pipeline_spec.root.as_ref().ok_or("no root")?;
@@ -183,7 +183,7 @@ topLevelNew: 3
 }
 
 fn parse_error(yaml: &str) -> (usize, String, Option<u64>, String) {
-    match PipelinePackage::from_yaml_str(yaml) {
+    match CompiledPipeline::from_yaml_str(yaml) {
         Err(SpecError::Parse(e)) => (e.document, e.path, e.line, e.message),
         other => panic!("expected a parse error, got {other:?}"),
     }
@@ -207,7 +207,7 @@ schemaVersion: 2.1.0
     assert_eq!(path, "root.dag.tasks.train.cachingOptions.enableCache");
     assert_eq!(line, Some(8));
     assert!(message.contains("boolean"), "{message}");
-    let shown = PipelinePackage::from_yaml_str(yaml)
+    let shown = CompiledPipeline::from_yaml_str(yaml)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
@@ -246,7 +246,7 @@ fn syntax_errors_name_document_and_line() {
     assert_eq!(document, 2);
     assert!(line.is_some_and(|l| l >= 4), "line {line:?}");
 
-    match PipelinePackage::from_json_str("{\n  \"pipelineInfo\": {\"name\": 3}\n}") {
+    match CompiledPipeline::from_json_str("{\n  \"pipelineInfo\": {\"name\": 3}\n}") {
         Err(SpecError::Parse(e)) => {
             assert_eq!(e.path, "pipelineInfo.name");
             assert_eq!(e.line, Some(2));
@@ -254,7 +254,7 @@ fn syntax_errors_name_document_and_line() {
         other => panic!("expected a parse error, got {other:?}"),
     }
     assert!(matches!(
-        PipelinePackage::from_yaml_str("a: 1\n---\nb: 2\n---\nc: 3\n"),
+        CompiledPipeline::from_yaml_str("a: 1\n---\nb: 2\n---\nc: 3\n"),
         Err(SpecError::DocumentCount { count: 3, .. })
     ));
 }
@@ -264,7 +264,7 @@ fn yaml_1_1_boolean_spellings_stay_strings() -> TestResult {
     // PyYAML writes these unquoted; they are strings, and we quote them when writing so that
     // YAML 1.1 readers (such as the Go YAML libraries of the KFP backend) see strings too.
     let yaml = "pipelineInfo:\n  name: y\n  description: 'on'\nroot:\n  dag:\n    tasks:\n      t:\n        componentRef: {name: n}\nschemaVersion: off\n";
-    let package = PipelinePackage::from_yaml_str(yaml)?;
+    let package = CompiledPipeline::from_yaml_str(yaml)?;
     assert_eq!(package.pipeline_spec.name(), Some("y"));
     assert_eq!(package.pipeline_spec.schema_version.as_deref(), Some("off"));
     let written = package.to_yaml_string()?;
@@ -276,7 +276,7 @@ fn yaml_1_1_boolean_spellings_stay_strings() -> TestResult {
             "{word} written unquoted:\n{written}"
         );
     }
-    assert_eq!(PipelinePackage::from_yaml_str(&written)?, package);
+    assert_eq!(CompiledPipeline::from_yaml_str(&written)?, package);
     Ok(())
 }
 
@@ -285,10 +285,10 @@ fn json_value_conversions() -> TestResult {
     let value = serde_json::json!({"pipelineInfo": {"name": "p"}, "schemaVersion": "2.1.0"});
     let spec = PipelineSpec::try_from(value.clone())?;
     assert_eq!(Value::from(&spec), value);
-    let package = PipelinePackage::from(spec.clone());
+    let package = CompiledPipeline::from(spec.clone());
     assert_eq!(Value::from(&package), value);
     assert_eq!(
-        PipelinePackage::try_from(Value::from(package))?.pipeline_spec,
+        CompiledPipeline::try_from(Value::from(package))?.pipeline_spec,
         spec
     );
     Ok(())
@@ -296,7 +296,7 @@ fn json_value_conversions() -> TestResult {
 
 #[test]
 fn syntax_error_message_is_one_line() {
-    let err = PipelinePackage::from_yaml_str("pipelineInfo:\n  name: [a\n")
+    let err = CompiledPipeline::from_yaml_str("pipelineInfo:\n  name: [a\n")
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
@@ -305,4 +305,27 @@ fn syntax_error_message_is_one_line() {
         "{err}"
     );
     assert!(!err.contains('\n'), "{err}");
+}
+
+#[test]
+fn converts_to_and_from_the_rest_clients_spec() -> TestResult {
+    for file in ir_examples()? {
+        let compiled = CompiledPipeline::read(&file)?;
+        let rest = kubeflow_pipelines::PipelineSpec::from(&compiled);
+        assert_eq!(
+            rest.platform_spec().is_some(),
+            compiled.platform_spec.is_some()
+        );
+        assert_eq!(
+            CompiledPipeline::try_from(&rest)?,
+            compiled,
+            "{}",
+            file.display()
+        );
+        // The REST client reads the same YAML into the same JSON.
+        let text = std::fs::read_to_string(&file)?;
+        let read = kubeflow_pipelines::PipelineSpec::from_yaml(&text)?;
+        assert_eq!(read.spec(), rest.spec(), "{}", file.display());
+    }
+    Ok(())
 }

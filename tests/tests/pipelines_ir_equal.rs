@@ -5,7 +5,7 @@
 use kubeflow_pipelines::dsl::{
     Condition, ContainerComponent, Importer, Pipeline, Placeholder, Retry, Toleration, artifact,
 };
-use kubeflow_pipelines::spec::{ParameterType, PipelinePackage, PipelineSpec};
+use kubeflow_pipelines::spec::{CompiledPipeline, ParameterType, PipelineSpec};
 use kubeflow_test_support::python::compile_pipeline;
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ fn without_sdk_version(spec: &PipelineSpec) -> Result<Value, Box<dyn std::error:
 /// (both documents: the pipeline spec and the kfp-kubernetes platform spec).
 fn assert_same_ir(python: &str, rust: &Pipeline) -> TestResult {
     let yaml = compile_pipeline(python);
-    let official = PipelinePackage::from_yaml_str(&yaml)?;
+    let official = CompiledPipeline::from_yaml_str(&yaml)?;
     let ours = rust.compile_package()?;
     let mut expected = vec![without_sdk_version(&official.pipeline_spec)?];
     expected.extend(

@@ -2,7 +2,7 @@
 //! read and write back losslessly: lightweight Python components, nested pipelines, pipeline
 //! outputs, loops, `dsl.OneOf`, exit handlers, kfp-kubernetes settings.
 
-use kubeflow_pipelines::spec::PipelinePackage;
+use kubeflow_pipelines::spec::CompiledPipeline;
 use kubeflow_test_support::python::compile_pipeline;
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ fn documents(yaml: &str) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 fn assert_lossless(name: &str, python: &str) -> TestResult {
     let yaml = compile_pipeline(python);
     let original = documents(&yaml)?;
-    let package = PipelinePackage::from_yaml_str(&yaml)?;
+    let package = CompiledPipeline::from_yaml_str(&yaml)?;
     let mut typed = vec![serde_json::to_value(&package.pipeline_spec)?];
     if let Some(platform) = &package.platform_spec {
         typed.push(serde_json::to_value(platform)?);
@@ -34,7 +34,7 @@ fn assert_lossless(name: &str, python: &str) -> TestResult {
     let rewritten = documents(&package.to_yaml_string()?)?;
     assert_eq!(rewritten, original, "{name}: rewritten YAML differs");
     assert_eq!(
-        PipelinePackage::from_json_str(&package.to_json_string()?)?,
+        CompiledPipeline::from_json_str(&package.to_json_string()?)?,
         package,
         "{name}: JSON round trip"
     );

@@ -488,7 +488,7 @@ impl ContainerComponent {
     /// [`DslError::InvalidComponent`](super::DslError::InvalidComponent) when the YAML does not parse or does not hold exactly one
     /// container component.
     pub fn from_yaml_str(text: &str) -> Result<Self, super::DslError> {
-        let package = crate::spec::PipelinePackage::from_yaml_str(text).map_err(|err| {
+        let package = crate::spec::CompiledPipeline::from_yaml_str(text).map_err(|err| {
             super::DslError::InvalidComponent {
                 message: err.to_string(),
             }

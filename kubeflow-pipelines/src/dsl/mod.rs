@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline, Placeholder, artifact};
-//! use kubeflow_pipelines::spec::{ParameterType, PipelinePackage};
+//! use kubeflow_pipelines::spec::{ParameterType, CompiledPipeline};
 //!
 //! let say = ContainerComponent::new("say", "alpine")
 //!     .input("msg", ParameterType::String)
@@ -14,7 +14,7 @@
 //! let mut pipeline = Pipeline::new("hello");
 //! let msg = pipeline.parameter_with_default("msg", ParameterType::String, "hi");
 //! pipeline.add(say.task().arg("msg", &msg));
-//! let yaml = PipelinePackage::from(pipeline.compile()?).to_yaml_string()?;
+//! let yaml = CompiledPipeline::from(pipeline.compile()?).to_yaml_string()?;
 //! assert!(yaml.contains("exec-say"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

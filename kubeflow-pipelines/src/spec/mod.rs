@@ -1,12 +1,12 @@
 //! The pipeline IR: `PipelineSpec` (the compiled pipeline) and the kfp-kubernetes
-//! `PlatformSpec`, as written by the official KFP compiler, and [`PipelinePackage`], which reads
+//! `PlatformSpec`, as written by the official KFP compiler, and [`CompiledPipeline`], which reads
 //! and writes the compiler's two-document YAML (and JSON).
 //!
 //! Reading then writing a compiled pipeline is lossless: every struct keeps the fields it does
 //! not model in its `other` map, and every enum keeps unknown values.
 //!
 //! ```
-//! use kubeflow_pipelines::spec::PipelinePackage;
+//! use kubeflow_pipelines::spec::CompiledPipeline;
 //!
 //! let yaml = "\
 //! ## PIPELINE DEFINITION
@@ -19,7 +19,7 @@
 //! schemaVersion: 2.1.0
 //! sdkVersion: kfp-2.17.3
 //! ";
-//! let package = PipelinePackage::from_yaml_str(yaml)?;
+//! let package = CompiledPipeline::from_yaml_str(yaml)?;
 //! assert_eq!(package.pipeline_spec.name(), Some("hello"));
 //! let written = package.to_yaml_string()?;
 //! assert!(written.contains("name: hello"));
@@ -30,6 +30,7 @@ mod de;
 mod deployment;
 mod enums;
 mod error;
+mod interop;
 mod locate;
 mod package;
 mod pipeline;
@@ -40,7 +41,7 @@ mod task;
 pub use deployment::*;
 pub use enums::{ParameterType, PrimitiveType, TaskConfigPassthroughType, TriggerStrategy};
 pub use error::{ParseError, SpecError};
-pub use package::{PipelinePackage, SourceFormat};
+pub use package::{CompiledPipeline, SourceFormat};
 pub use pipeline::*;
 pub use platform::*;
 pub use task::*;

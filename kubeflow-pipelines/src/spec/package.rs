@@ -1,4 +1,4 @@
-//! [`PipelinePackage`]: reads and writes the files the official compiler writes.
+//! [`CompiledPipeline`]: reads and writes the files the official compiler writes.
 
 use std::path::Path;
 
@@ -23,17 +23,17 @@ pub enum SourceFormat {
 /// kfp-kubernetes features, the [`PlatformSpec`].
 ///
 /// ```
-/// use kubeflow_pipelines::spec::PipelinePackage;
+/// use kubeflow_pipelines::spec::CompiledPipeline;
 ///
 /// let yaml = "pipelineInfo:\n  name: p\nroot:\n  dag:\n    tasks: {}\nschemaVersion: 2.1.0\n\
 ///             ---\nplatforms:\n  kubernetes:\n    deploymentSpec:\n      executors: {}\n";
-/// let package = PipelinePackage::from_yaml_str(yaml)?;
+/// let package = CompiledPipeline::from_yaml_str(yaml)?;
 /// assert!(package.platform_spec.is_some());
 /// # Ok::<(), kubeflow_pipelines::spec::SpecError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct PipelinePackage {
+pub struct CompiledPipeline {
     /// The compiled pipeline.
     pub pipeline_spec: PipelineSpec,
     /// The platform configuration (second YAML document), if any.
@@ -42,7 +42,7 @@ pub struct PipelinePackage {
 
 const STRING_SOURCE: &str = "<string>";
 
-impl PipelinePackage {
+impl CompiledPipeline {
     /// A package of a pipeline spec and an optional platform spec.
     pub fn new(pipeline_spec: PipelineSpec, platform_spec: Option<PlatformSpec>) -> Self {
         Self {
@@ -194,7 +194,7 @@ impl PipelinePackage {
     }
 }
 
-impl From<PipelineSpec> for PipelinePackage {
+impl From<PipelineSpec> for CompiledPipeline {
     fn from(pipeline_spec: PipelineSpec) -> Self {
         Self::new(pipeline_spec, None)
     }
@@ -214,15 +214,15 @@ impl From<PipelineSpec> for Value {
     }
 }
 
-/// The API form of the package (see [`PipelinePackage::to_api_value`]).
-impl From<&PipelinePackage> for Value {
-    fn from(package: &PipelinePackage) -> Self {
+/// The API form of the package (see [`CompiledPipeline::to_api_value`]).
+impl From<&CompiledPipeline> for Value {
+    fn from(package: &CompiledPipeline) -> Self {
         package.to_api_value().unwrap_or(Value::Null)
     }
 }
 
-impl From<PipelinePackage> for Value {
-    fn from(package: PipelinePackage) -> Self {
+impl From<CompiledPipeline> for Value {
+    fn from(package: CompiledPipeline) -> Self {
         Value::from(&package)
     }
 }
@@ -235,7 +235,7 @@ impl TryFrom<Value> for PipelineSpec {
     }
 }
 
-impl TryFrom<Value> for PipelinePackage {
+impl TryFrom<Value> for CompiledPipeline {
     type Error = SpecError;
 
     fn try_from(value: Value) -> Result<Self, SpecError> {

@@ -17,17 +17,17 @@ use super::component::{ContainerComponent, Importer, IoKind};
 use super::kubernetes::KubernetesSetting;
 use super::pipeline::{Condition, GroupKind, LoopItems, Pipeline, Source, Task, TaskComponent};
 use crate::spec::{
-    AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, ComponentInputsSpec,
+    AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, CompiledPipeline, ComponentInputsSpec,
     ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv, ConfigMapAsVolume,
     ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec, DagOutputsSpec, DagSpec,
     DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret, ImporterSpec,
     InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
     IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition, OutputParameterDefinition,
     ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterSelectorsSpec,
-    ParameterType, PipelineContainerSpec, PipelineInfo, PipelinePackage, PipelineSpec,
-    PipelineTaskInfo, PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount,
-    ResourceSpec, RetryPolicy, SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec,
-    TriggerPolicy, TriggerStrategy, ValueOrRuntimeParameter,
+    ParameterType, PipelineContainerSpec, PipelineInfo, PipelineSpec, PipelineTaskInfo,
+    PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount, ResourceSpec, RetryPolicy,
+    SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
+    ValueOrRuntimeParameter,
 };
 
 /// The `schemaVersion` written.
@@ -105,7 +105,7 @@ impl Pipeline {
     ///
     /// # Errors
     /// As [`compile`](Self::compile).
-    pub fn compile_package(&self) -> Result<PipelinePackage, DslError> {
+    pub fn compile_package(&self) -> Result<CompiledPipeline, DslError> {
         if let Some(error) = self.errors.first() {
             return Err(error.clone());
         }
@@ -118,7 +118,7 @@ impl Pipeline {
             loop_outputs: vec![Default::default(); self.groups.len()],
         };
         let (spec, platform) = compiler.compile()?;
-        Ok(PipelinePackage::new(spec, platform))
+        Ok(CompiledPipeline::new(spec, platform))
     }
 }
 
