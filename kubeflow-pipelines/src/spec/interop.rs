@@ -5,8 +5,20 @@ use serde_json::Value;
 
 use super::{CompiledPipeline, PipelineSpec, SpecError};
 
-/// A compiled pipeline as the REST client's spec, e.g. to upload a pipeline built with the DSL:
-/// `kfp.pipelines().upload(PipelinePackage::spec(compiled.into()))`.
+/// A compiled pipeline as the REST client's spec, e.g. to upload a pipeline built with the DSL.
+///
+/// ```no_run
+/// # async fn f(kfp: kubeflow_pipelines::PipelinesClient) -> Result<(), Box<dyn std::error::Error>> {
+/// use kubeflow_pipelines::PipelinePackage;
+/// use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline};
+///
+/// let hello = ContainerComponent::new("hello", "alpine").command(["echo", "hello"]);
+/// let mut pipeline = Pipeline::new("hello");
+/// pipeline.add(hello.task());
+/// let compiled = pipeline.compile_package()?;
+/// let uploaded = kfp.pipelines().upload(PipelinePackage::spec(compiled.into())).send().await?;
+/// # let _ = uploaded; Ok(()) }
+/// ```
 impl From<&CompiledPipeline> for crate::PipelineSpec {
     fn from(compiled: &CompiledPipeline) -> Self {
         let spec = crate::PipelineSpec::new(Value::from(&compiled.pipeline_spec));
