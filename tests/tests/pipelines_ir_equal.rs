@@ -803,3 +803,56 @@ def pipeline():
     p.add(use_both.task().arg("d", data).arg("m", message));
     assert_same_ir(python, &p)
 }
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn loop_item_fields() -> TestResult {
+    let python = r#"
+from typing import List
+from kfp import dsl
+
+@dsl.container_component
+def pair(a: str, b: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[a, b])
+
+@dsl.pipeline(name="fields")
+def pipeline(items: List[dict] = [{"a": "x", "b": "1"}], go: bool = True):
+    with dsl.ParallelFor([{"a": "y", "b": "2"}, {"a": "z", "b": "3"}]) as item:
+        pair(a=item.a, b=item.b)
+    with dsl.ParallelFor(items) as it:
+        with dsl.If(go == True):
+            pair(a=it.a, b="c")
+"#;
+    let pair = ContainerComponent::new("pair", "alpine")
+        .input("a", ParameterType::String)
+        .input("b", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("a"), Placeholder::input("b")]);
+    let mut p = Pipeline::new("fields");
+    let items = p.parameter_with_default(
+        "items",
+        ParameterType::List,
+        serde_json::json!([{"a": "x", "b": "1"}]),
+    );
+    let go = p.parameter_with_default("go", ParameterType::Boolean, true);
+    p.parallel_for_items(
+        vec![
+            serde_json::json!({"a": "y", "b": "2"}),
+            serde_json::json!({"a": "z", "b": "3"}),
+        ],
+        None,
+        |p, item| {
+            p.add(
+                pair.task()
+                    .arg("a", item.field("a"))
+                    .arg("b", item.field("b")),
+            );
+        },
+    );
+    p.parallel_for(&items, ParameterType::Struct, None, |p, it| {
+        p.condition(Condition::eq(&go, true), |p| {
+            p.add(pair.task().arg("a", it.field("a")).arg("b", "c"));
+        });
+    });
+    assert_same_ir(python, &p)
+}

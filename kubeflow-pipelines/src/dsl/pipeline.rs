@@ -53,6 +53,18 @@ pub struct LoopItem {
     pub(crate) group: usize,
     pub(crate) name: String,
     pub(crate) ty: ParameterType,
+    pub(crate) field: Option<String>,
+}
+
+impl LoopItem {
+    /// Field `name` of the current item, when items are JSON objects (`item.name` in Python):
+    /// a string, read with `parseJson(string_value)["name"]`.
+    pub fn field(&self, name: impl Into<String>) -> LoopItem {
+        LoopItem {
+            field: Some(name.into()),
+            ..self.clone()
+        }
+    }
 }
 
 impl From<LoopItem> for Source {
@@ -698,6 +710,7 @@ impl Pipeline {
             group,
             name: item_name,
             ty: item_type,
+            field: None,
         };
         self.within(group, |p| body(p, item))
     }
@@ -735,6 +748,7 @@ impl Pipeline {
             group,
             name: item_name,
             ty,
+            field: None,
         };
         self.within(group, |p| body(p, item))
     }

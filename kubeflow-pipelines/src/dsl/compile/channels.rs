@@ -151,7 +151,9 @@ impl Compiler<'_> {
                 }
                 Ok(Ref::ComponentInput(pc))
             }
-            Channel::LoopItem { group, name, .. } => {
+            Channel::LoopItem {
+                group, name, field, ..
+            } => {
                 let Some(position) = path.iter().position(|g| g == group) else {
                     return Err(DslError::OutOfScope {
                         task: self.consumer_name(consumer),
@@ -168,7 +170,13 @@ impl Compiler<'_> {
                         Ref::ComponentInput(pc.clone()),
                     );
                 }
-                Ok(Ref::ComponentInput(name.clone()))
+                match field {
+                    Some(field) => Ok(Ref::ComponentInputSelected(
+                        name.clone(),
+                        format!("parseJson(string_value)[\"{field}\"]"),
+                    )),
+                    None => Ok(Ref::ComponentInput(name.clone())),
+                }
             }
             Channel::OneOf { branches, name, .. } => {
                 if path.contains(branches) {
@@ -541,6 +549,7 @@ impl Compiler<'_> {
                     group: item.group,
                     name: item.name.clone(),
                     ty: item.ty.clone(),
+                    field: item.field.clone(),
                 }))
             }
             Source::Collected { task, key } => {

@@ -37,6 +37,14 @@ impl Compiler<'_> {
                     }
                 }
                 Some(channel) => {
+                    if let Channel::LoopItem {
+                        field: Some(field), ..
+                    } = &channel
+                    {
+                        return Err(invalid(format!(
+                            "conditions on a field of a loop item ({field}) are not supported yet"
+                        )));
+                    }
                     let ty = match &channel {
                         Channel::Param { ty, .. }
                         | Channel::LoopItem { ty, .. }

@@ -57,6 +57,7 @@ enum Channel {
         group: usize,
         name: String,
         ty: ParameterType,
+        field: Option<String>,
     },
     /// The output of whichever branch of `branches` ran: `(condition group, task, key)`.
     OneOf {
@@ -76,7 +77,12 @@ enum Channel {
 
 enum Ref {
     ComponentInput(String),
-    TaskOutput { producer: String, key: String },
+    /// A component input with a CEL selector applied (a field of a loop item).
+    ComponentInputSelected(String, String),
+    TaskOutput {
+        producer: String,
+        key: String,
+    },
 }
 
 struct Compiler<'p> {
@@ -589,8 +595,12 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
             default: None,
             optional: false,
         },
-        Channel::LoopItem { ty, .. } => IoKind::Parameter {
-            ty: ty.clone(),
+        Channel::LoopItem { ty, field, .. } => IoKind::Parameter {
+            ty: if field.is_some() {
+                ParameterType::String
+            } else {
+                ty.clone()
+            },
             default: None,
             optional: false,
         },
@@ -639,13 +649,20 @@ fn constant_fits(ty: &ParameterType, value: &Value) -> bool {
 fn parameter_spec(reference: Ref) -> InputParameterSpec {
     match reference {
         Ref::ComponentInput(name) => InputParameterSpec::component_input(name),
+        Ref::ComponentInputSelected(name, selector) => {
+            let mut spec = InputParameterSpec::component_input(name);
+            spec.parameter_expression_selector = Some(selector);
+            spec
+        }
         Ref::TaskOutput { producer, key } => InputParameterSpec::task_output(producer, key),
     }
 }
 
 fn artifact_spec(reference: Ref) -> InputArtifactSpec {
     match reference {
-        Ref::ComponentInput(name) => InputArtifactSpec::component_input(name),
+        Ref::ComponentInput(name) | Ref::ComponentInputSelected(name, _) => {
+            InputArtifactSpec::component_input(name)
+        }
         Ref::TaskOutput { producer, key } => InputArtifactSpec::task_output(producer, key),
     }
 }
