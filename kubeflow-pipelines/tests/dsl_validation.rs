@@ -262,3 +262,20 @@ fn one_of_needs_one_output_per_branch() {
     p.add(producer().task().arg("text", mixed));
     assert!(error_of(&p).to_string().contains("same type"));
 }
+
+#[test]
+fn loop_items_stay_inside_their_loop() {
+    let mut p = Pipeline::new("p");
+    let leaked = p.parallel_for_items(vec!["a".into()], None, |_, item| item);
+    p.add(producer().task().arg("text", leaked));
+    assert!(matches!(error_of(&p), DslError::OutOfScope { .. }));
+
+    let mut p = Pipeline::new("p");
+    p.parallel_for_items(vec![serde_json::json!({"a": 1})], None, |p, item| {
+        p.condition(Condition::eq(item.field("a"), "x"), |p| {
+            p.add(producer().task().arg("text", "a"));
+        });
+    });
+    let err = error_of(&p);
+    assert!(err.to_string().contains("not supported yet"), "{err}");
+}
