@@ -32,7 +32,7 @@ mod enums;
 mod error;
 mod interop;
 mod locate;
-mod package;
+pub(crate) mod package;
 mod pipeline;
 mod platform;
 mod render;
