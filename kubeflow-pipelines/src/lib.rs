@@ -58,10 +58,6 @@
 //!
 //! Use [`PipelinesClient::raw`] for anything else.
 
-// kubeflow_core::Error is shared by every crate (it wraps kube::Error, ~128 bytes); shrinking
-// it (boxing) is kubeflow-core's decision, not one to paper over per function here.
-#![allow(clippy::result_large_err)]
-
 mod client;
 mod compiled;
 mod experiments;

@@ -43,7 +43,8 @@ fn compiled() -> anyhow::Result<CompiledPipeline> {
 /// rightly rejects; anything else but a decode error of a 200 answer is a refusal.
 fn accepted<T>(what: &str, result: kubeflow_pipelines::Result<T>) -> anyhow::Result<()> {
     match result {
-        Ok(_) | Err(Error::Decode { status: 200, .. }) => Ok(()),
+        Ok(_) => Ok(()),
+        Err(Error::Decode(d)) if d.status == 200 => Ok(()),
         Err(err) => Err(anyhow::anyhow!("{what} refused: {err}")),
     }
 }
