@@ -117,24 +117,10 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
-    /// The response body could not be decoded.
-    #[error(
-        "{method} {path}: could not decode the response (status {status}) at `{json_path}`: {message}; body starts with: {snippet}"
-    )]
-    Decode {
-        /// HTTP method.
-        method: String,
-        /// Path of the request.
-        path: String,
-        /// HTTP status of the response.
-        status: u16,
-        /// JSON path where decoding failed (`.` for the root).
-        json_path: String,
-        /// The decoder's message.
-        message: String,
-        /// The first bytes of the body.
-        snippet: String,
-    },
+    /// The response body could not be decoded (boxed: it carries the request, the JSON path
+    /// and a snippet of the body).
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
 
     /// An error from the Kubernetes client.
     #[error("Kubernetes API: {0}")]
@@ -190,7 +176,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::Decode { status, .. } => Some(*status),
+            Error::Decode(d) => Some(d.status),
             Error::Kube(kube::Error::Api(s)) => Some(s.code),
             _ => None,
         }
@@ -209,6 +195,48 @@ impl Error {
     /// True for timeouts.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+}
+
+/// A response body that could not be decoded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{method} {path}: could not decode the response (status {status}) at `{json_path}`: {message}; body starts with: {snippet}"
+)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// HTTP method.
+    pub method: String,
+    /// Path of the request.
+    pub path: String,
+    /// HTTP status of the response.
+    pub status: u16,
+    /// JSON path where decoding failed (`.` for the root).
+    pub json_path: String,
+    /// The decoder's message.
+    pub message: String,
+    /// The first bytes of the body.
+    pub snippet: String,
+}
+
+impl DecodeError {
+    /// A decode error (for clients that decode bodies themselves).
+    pub fn new(
+        method: impl Into<String>,
+        path: impl Into<String>,
+        status: u16,
+        json_path: impl Into<String>,
+        message: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        DecodeError {
+            method: method.into(),
+            path: path.into(),
+            status,
+            json_path: json_path.into(),
+            message: message.into(),
+            snippet: snippet(body),
+        }
     }
 }
 
@@ -448,13 +476,15 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        status,
-        json_path: e.path().to_string(),
-        message: e.inner().to_string(),
-        snippet: snippet(body),
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        Error::Decode(Box::new(DecodeError {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            json_path: e.path().to_string(),
+            message: e.inner().to_string(),
+            snippet: snippet(body),
+        }))
     })
 }
 

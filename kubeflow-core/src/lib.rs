@@ -32,7 +32,7 @@ pub mod wait;
 pub use auth::Credentials;
 pub use client::{KubeflowClient, KubeflowClientBuilder};
 pub use config::{Endpoint, KubeflowConfig};
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, DecodeError, Error, Result};
 
 /// The user agent every request carries: `kubeflow-rs/<version>`.
 pub const USER_AGENT: &str = concat!("kubeflow-rs/", env!("CARGO_PKG_VERSION"));

@@ -377,11 +377,9 @@ async fn decode_errors_name_the_json_path() {
         .await
         .expect_err("bad type");
     match err {
-        Error::Decode {
-            json_path, snippet, ..
-        } => {
-            assert_eq!(json_path, "runs[0].run_id");
-            assert!(snippet.contains("run_id"));
+        Error::Decode(d) => {
+            assert_eq!(d.json_path, "runs[0].run_id");
+            assert!(d.snippet.contains("run_id"));
         }
         other => panic!("expected a decode error, got {other:?}"),
     }

@@ -58,11 +58,8 @@
 //!
 //! Use [`PipelinesClient::raw`] for anything else.
 
-// kubeflow_core::Error is shared by every crate (it wraps kube::Error, ~128 bytes); shrinking
-// it (boxing) is kubeflow-core's decision, not one to paper over per function here.
-#![allow(clippy::result_large_err)]
-
 mod client;
+mod compiled;
 mod experiments;
 mod filter;
 mod list;
@@ -70,10 +67,10 @@ mod pipelines;
 mod recurring_runs;
 mod runs;
 mod serde_util;
-mod spec;
 mod types;
 
 pub use client::{DEFAULT_USERID_HEADER, Healthz, PipelinesClient};
+pub use compiled::PipelineSpec;
 pub use experiments::{CreateExperiment, Experiment, ExperimentsApi, ListExperiments};
 pub use filter::{Filter, FilterValue, FilterValues, Operation, Predicate};
 pub use list::{List, Page};
@@ -90,13 +87,15 @@ pub use runs::{
     ArtifactList, CreateRun, ListRuns, PipelineTaskDetail, Run, RunDetails, RunsApi, RuntimeStatus,
     WaitRun,
 };
-pub use spec::PipelineSpec;
 pub use types::{
     Extra, PipelineSource, PipelineVersionReference, RuntimeConfig, RuntimeState, Status,
     StorageState,
 };
 
 pub use kubeflow_core;
+
+pub mod dsl;
+pub mod spec;
 pub use kubeflow_core::wait::WaitEvent;
 pub use kubeflow_core::{Error, KubeflowClient, KubeflowConfig, Result};
 

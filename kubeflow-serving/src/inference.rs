@@ -296,15 +296,14 @@ impl InferenceClient {
 }
 
 fn decode_error(path: &str, status: u16, body: &[u8], message: String) -> Error {
-    let end = body.len().min(200);
-    Error::Decode {
-        method: "POST".into(),
-        path: format!("/{path}"),
+    Error::Decode(Box::new(kubeflow_core::DecodeError::new(
+        "POST",
+        format!("/{path}"),
         status,
-        json_path: ".".into(),
+        ".",
         message,
-        snippet: String::from_utf8_lossy(&body[..end]).into_owned(),
-    }
+        body,
+    )))
 }
 
 fn ready_or_503(r: Result<Ready>) -> Result<bool> {

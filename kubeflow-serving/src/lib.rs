@@ -9,9 +9,6 @@
 //!   [`ClusterServingRuntime`], [`InferenceGraph`], [`TrainedModel`] (and the legacy
 //!   `serving.kubeflow.org` group in [`legacy`]); fields this SDK does not model are kept.
 
-// kubeflow_core::Error is the crate's error type; its size is kubeflow-core's choice.
-#![allow(clippy::result_large_err)]
-
 mod client;
 mod inference;
 pub mod tensor;

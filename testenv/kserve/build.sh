@@ -55,8 +55,8 @@ log "creating $venv (Python $pyver; takes 1-2 minutes)"
 "$venv/bin/python" -m pip install --quiet --no-input \
     -r "$here/requirements.txt" -c "$here/constraints.txt"
 "$venv/bin/python" -m pip check >&2
-"$venv/bin/python" -c 'import kserve, kfp, sklearn, joblib' \
-    || { log "error: the venv cannot import kserve/kfp/sklearn/joblib"; exit 1; }
+"$venv/bin/python" -c 'import kserve, kfp, kfp.kubernetes, sklearn, joblib' \
+    || { log "error: the venv cannot import kserve/kfp/kfp.kubernetes/sklearn/joblib"; exit 1; }
 touch "$venv/.complete"
 log "venv built in $(( $(date +%s) - start ))s: $venv"
 echo "$venv"

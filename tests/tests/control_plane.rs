@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail, ensure};
@@ -14,12 +13,10 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject, ListParams, PostParams, WatchEvent, WatchParams};
 use kube::core::Status;
 use kubeflow_test_support::k8s::{
-    self as tk, EchoServer, KwokPod, TestEnv, apply_object, dynamic_api, parse_yaml_documents,
-    patch_status, reference_dir, unique_namespace,
+    self as tk, EchoServer, KwokPod, TestEnv, apply_object, dynamic_api, kubectl_port_forward,
+    parse_yaml_documents, patch_status, reference_dir, round_trip, unique_namespace,
 };
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// The upstream CRD files that `testenv/k8s/start.sh` applies (same selection rules).
@@ -445,59 +442,6 @@ async fn a_pod_on_the_kwok_node_is_running() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts `kubectl port-forward` to `pod:port` on a free local port; returns the child and port.
-async fn kubectl_port_forward(
-    env: &TestEnv,
-    ns: &str,
-    pod: &str,
-    port: u16,
-) -> anyhow::Result<(tokio::process::Child, u16)> {
-    let mut child = tokio::process::Command::new(env.kubectl())
-        .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
-        .args([
-            "-n",
-            ns,
-            "port-forward",
-            "--address=127.0.0.1",
-            &format!("pod/{pod}"),
-            &format!(":{port}"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("running {}", env.kubectl().display()))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let line = timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .map_err(|_| anyhow!("kubectl port-forward printed nothing in 30 s"))??
-        .ok_or_else(|| anyhow!("kubectl port-forward exited"))?;
-    // "Forwarding from 127.0.0.1:41235 -> 8080"
-    let local = line
-        .strip_prefix("Forwarding from 127.0.0.1:")
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .ok_or_else(|| anyhow!("unexpected kubectl output: {line}"))?;
-    // Keep draining stdout so kubectl never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, local))
-}
-
-/// Sends `data` through `addr` and reads the same number of bytes back.
-async fn round_trip(addr: (&str, u16), data: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut rd, mut wr) = stream.into_split();
-    let payload = data.to_vec();
-    let writer = tokio::spawn(async move { wr.write_all(&payload).await.map(|()| wr) });
-    let mut back = vec![0u8; data.len()];
-    timeout(Duration::from_secs(60), rd.read_exact(&mut back))
-        .await
-        .map_err(|_| anyhow!("echo did not come back within 60 s"))??;
-    writer.await??;
-    Ok(back)
-}
-
 #[tokio::test]
 #[ignore = "needs the real servers started by scripts/test"]
 async fn kubectl_port_forward_reaches_a_local_echo_server_through_kwok() -> anyhow::Result<()> {
@@ -509,18 +453,18 @@ async fn kubectl_port_forward_reaches_a_local_echo_server_through_kwok() -> anyh
         .port("tcp", 8080, echo.addr())
         .create(&client, env.kwok_node(), &ns)
         .await?;
-    let (mut kubectl, local) = kubectl_port_forward(&env, &ns, "echo", 8080).await?;
+    let (mut kubectl, local) = kubectl_port_forward(&env, &ns, "pod/echo", 8080).await?;
 
     let data: Vec<u8> = (0..(1usize << 20))
         .map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8)
         .collect();
-    let back = round_trip(("127.0.0.1", local), &data).await?;
+    let back = round_trip(local, &data).await?;
     assert!(
         back == data,
         "bytes changed on the way through the port-forward"
     );
     // A second connection through the same forward.
-    let back = round_trip(("127.0.0.1", local), b"hello kwok").await?;
+    let back = round_trip(local, b"hello kwok").await?;
     assert_eq!(back, b"hello kwok");
     assert!(
         echo.connections() >= 2,

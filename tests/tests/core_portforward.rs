@@ -3,33 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DeleteParams};
 use kubeflow_core::portforward::PortForward;
 use kubeflow_core::{Credentials, Endpoint, KubeflowClient, KubeflowConfig};
-use kubeflow_test_support::k8s::{EchoServer, KwokPod, TestEnv, create_service, unique_namespace};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::time::timeout;
-
-/// Sends `data` through `addr` and reads the same number of bytes back.
-async fn round_trip(addr: SocketAddr, data: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut rd, mut wr) = stream.into_split();
-    let payload = data.to_vec();
-    let writer = tokio::spawn(async move { wr.write_all(&payload).await.map(|()| wr) });
-    let mut back = vec![0u8; data.len()];
-    timeout(Duration::from_secs(60), rd.read_exact(&mut back))
-        .await
-        .map_err(|_| anyhow!("the echo did not come back within 60 s"))??;
-    writer.await??;
-    Ok(back)
-}
+use kubeflow_test_support::k8s::{
+    EchoServer, KwokPod, TestEnv, create_service, kubectl_port_forward, round_trip,
+    unique_namespace,
+};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len)
@@ -95,46 +81,20 @@ async fn service_forward_carries_bytes_like_kubectl() -> anyhow::Result<()> {
     assert_eq!(pf.pod(), "echo-0");
     assert_eq!(pf.pod_port(), 8080);
     let data = pattern(1 << 20);
-    let back = round_trip(pf.local_addr(), &data).await?;
+    let back = round_trip(pf.local_addr().port(), &data).await?;
     assert!(
         back == data,
         "bytes changed on the way through our port-forward"
     );
-    let back = round_trip(pf.local_addr(), b"hello kubeflow").await?;
+    let back = round_trip(pf.local_addr().port(), b"hello kubeflow").await?;
     assert_eq!(back, b"hello kubeflow");
     let stats = pf.stats();
     assert_eq!(stats.connections, 2, "{stats:?}");
     assert_eq!(stats.errors, 0, "{stats:?}");
 
     // kubectl port-forward to the same service carries the same bytes.
-    let mut kubectl = tokio::process::Command::new(env.kubectl())
-        .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
-        .args([
-            "-n",
-            &ns,
-            "port-forward",
-            "--address=127.0.0.1",
-            "svc/echo",
-            ":80",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("running kubectl")?;
-    let stdout = kubectl.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let line = timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .map_err(|_| anyhow!("kubectl printed nothing in 30 s"))??
-        .ok_or_else(|| anyhow!("kubectl exited"))?;
-    let port: u16 = line
-        .strip_prefix("Forwarding from 127.0.0.1:")
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| anyhow!("unexpected kubectl output: {line}"))?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let back = round_trip(SocketAddr::from(([127, 0, 0, 1], port)), &data).await?;
+    let (mut kubectl, port) = kubectl_port_forward(&env, &ns, "svc/echo", 80).await?;
+    let back = round_trip(port, &data).await?;
     assert!(
         back == data,
         "bytes changed on the way through kubectl's port-forward"
@@ -164,7 +124,7 @@ async fn pod_forward_and_errors_name_what_is_missing() -> anyhow::Result<()> {
     let pf = PortForward::to_pod(client.clone(), &ns, "solo", 7000)
         .start()
         .await?;
-    assert_eq!(round_trip(pf.local_addr(), b"ping").await?, b"ping");
+    assert_eq!(round_trip(pf.local_addr().port(), b"ping").await?, b"ping");
     pf.stop().await;
 
     let err = PortForward::to_service(client.clone(), &ns, "no-such-service", 80)
@@ -217,7 +177,7 @@ async fn a_replaced_pod_is_found_again() -> anyhow::Result<()> {
     let pf = PortForward::to_service(client.clone(), &ns, "web", 80)
         .start()
         .await?;
-    assert_eq!(round_trip(pf.local_addr(), b"one").await?, b"one");
+    assert_eq!(round_trip(pf.local_addr().port(), b"one").await?, b"one");
     assert_eq!(first.connections(), 1);
 
     // The pod goes away and another one takes its place.
@@ -236,7 +196,7 @@ async fn a_replaced_pod_is_found_again() -> anyhow::Result<()> {
         .create(&client, env.kwok_node(), &ns)
         .await?;
 
-    assert_eq!(round_trip(pf.local_addr(), b"two").await?, b"two");
+    assert_eq!(round_trip(pf.local_addr().port(), b"two").await?, b"two");
     assert_eq!(pf.pod(), "web-b");
     assert!(second.connections() >= 1, "the new pod got no connection");
     assert!(pf.stats().pod_changes >= 1, "{:?}", pf.stats());

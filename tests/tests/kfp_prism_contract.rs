@@ -383,11 +383,11 @@ fn accepted(op: &str, result: kubeflow_pipelines::Result<()>) -> Result<(), Stri
         {
             Ok(())
         }
-        Err(Error::Decode {
-            status: 200,
-            json_path,
-            ..
-        }) if INT64_FIELDS.iter().any(|f| json_path.contains(f)) => Ok(()),
+        Err(Error::Decode(d))
+            if d.status == 200 && INT64_FIELDS.iter().any(|f| d.json_path.contains(f)) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(format!("{op}: {e}")),
     }
 }

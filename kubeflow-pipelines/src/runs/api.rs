@@ -147,13 +147,15 @@ impl RunsApi {
         base64::engine::general_purpose::STANDARD
             .decode(body.data.as_bytes())
             .map(Bytes::from)
-            .map_err(|e| Error::Decode {
-                method: "GET".into(),
-                path: format!("/{path}"),
-                status: 200,
-                json_path: "data".into(),
-                message: format!("not base64: {e}"),
-                snippet: body.data.chars().take(64).collect(),
+            .map_err(|e| {
+                Error::Decode(Box::new(kubeflow_core::DecodeError::new(
+                    "GET",
+                    format!("/{path}"),
+                    200,
+                    "data",
+                    format!("not base64: {e}"),
+                    body.data.as_bytes(),
+                )))
             })
     }
 

@@ -552,3 +552,64 @@ impl Drop for EchoServer {
         self.task.abort();
     }
 }
+
+/// Starts `kubectl port-forward` (the kubectl built with the control plane) to `target`
+/// (`pod/NAME` or `svc/NAME`) port `port`, on a free port of 127.0.0.1. Returns the child
+/// (killed on drop) and the local port kubectl chose.
+pub async fn kubectl_port_forward(
+    env: &TestEnv,
+    namespace: &str,
+    target: &str,
+    port: u16,
+) -> anyhow::Result<(tokio::process::Child, u16)> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env.kubectl())
+        .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
+        .args([
+            "-n",
+            namespace,
+            "port-forward",
+            "--address=127.0.0.1",
+            target,
+            &format!(":{port}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("running {}", env.kubectl().display()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("kubectl has no stdout"))?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .map_err(|_| anyhow!("kubectl port-forward printed nothing in 30 s"))??
+        .ok_or_else(|| anyhow!("kubectl port-forward exited"))?;
+    // "Forwarding from 127.0.0.1:41235 -> 8080"
+    let local = line
+        .strip_prefix("Forwarding from 127.0.0.1:")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .ok_or_else(|| anyhow!("unexpected kubectl output: {line}"))?;
+    // Keep draining stdout so kubectl never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, local))
+}
+
+/// Sends `data` to `127.0.0.1:port` and reads the same number of bytes back (an echo through
+/// a port-forward), within 60 s.
+pub async fn round_trip(port: u16, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let (mut rd, mut wr) = stream.into_split();
+    let payload = data.to_vec();
+    let writer = tokio::spawn(async move { wr.write_all(&payload).await.map(|()| wr) });
+    let mut back = vec![0u8; data.len()];
+    tokio::time::timeout(Duration::from_secs(60), rd.read_exact(&mut back))
+        .await
+        .map_err(|_| anyhow!("the echo did not come back within 60 s"))??;
+    writer.await??;
+    Ok(back)
+}

@@ -1,9 +1,9 @@
-//! `kfp_runs`: upload a compiled pipeline, run it with parameters, wait with progress, then
+//! `submit_pipeline`: upload a compiled pipeline, run it with parameters, wait with progress, then
 //! list the failed runs of the experiment.
 //!
 //! ```text
 //! KUBEFLOW_ENDPOINT=http://localhost:8080 KUBEFLOW_USERNAME=user@example.com KUBEFLOW_PASSWORD=12341234 \
-//!     cargo run -p kubeflow-examples --example kfp_runs -- pipeline.yaml lr=0.01 epochs=3
+//!     cargo run -p kubeflow-examples --example submit_pipeline -- pipeline.yaml lr=0.01 epochs=3
 //! ```
 //!
 //! The connection comes from `KubeflowConfig::infer()` (gateway, direct URL, kube proxy;
@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .context("usage: kfp_runs PIPELINE.yaml [name=value ...]")?;
+        .context("usage: submit_pipeline PIPELINE.yaml [name=value ...]")?;
     let params: Vec<(String, serde_json::Value)> = args
         .map(|a| {
             let (k, v) = a

@@ -1,7 +1,7 @@
-//! `kfp_list_runs`: find runs with a filter and stream every page.
+//! `list_runs`: find runs with a filter and stream every page.
 //!
 //! ```text
-//! KUBEFLOW_ENDPOINT=http://localhost:8080 cargo run -p kubeflow-examples --example kfp_list_runs -- FAILED train
+//! KUBEFLOW_ENDPOINT=http://localhost:8080 cargo run -p kubeflow-examples --example list_runs -- FAILED train
 //! ```
 //!
 //! Arguments: a run state (`SUCCEEDED`, `FAILED`, `RUNNING`, … default `FAILED`) and an optional

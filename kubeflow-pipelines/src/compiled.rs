@@ -51,9 +51,12 @@ impl PipelineSpec {
     /// [`Error::InvalidArgument`] when the text is not YAML, has no document, more than two
     /// documents, or a first document that is not a mapping.
     pub fn from_yaml(text: &str) -> Result<Self> {
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| {
-            Error::invalid_argument("pipeline spec", format!("not valid YAML: {e}"))
-        })?;
+        // YAML 1.2 booleans, as the compiler's YAML means them: a plain `y` or `on` stays a string.
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple_with_options(text, crate::spec::package::yaml_options())
+                .map_err(|e| {
+                    Error::invalid_argument("pipeline spec", format!("not valid YAML: {e}"))
+                })?;
         let mut docs = docs.into_iter().filter(|d| !d.is_null());
         let spec = docs
             .next()
@@ -227,5 +230,20 @@ mod tests {
         assert!(PipelineSpec::from_yaml("- a\n").is_err());
         assert!(PipelineSpec::from_yaml("a: [").is_err());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod yaml_boolean_tests {
+    use super::PipelineSpec;
+
+    #[test]
+    fn plain_y_and_on_stay_strings() {
+        let spec = PipelineSpec::from_yaml("pipelineInfo:\n  name: p\nroot:\n  inputDefinitions:\n    parameters:\n      axis:\n        defaultValue: y\n      mode:\n        defaultValue: on\n")
+            .expect("valid YAML");
+        let v = serde_json::to_value(&spec).expect("json");
+        let text = v.to_string();
+        assert!(text.contains(r#""defaultValue":"y""#), "{text}");
+        assert!(text.contains(r#""defaultValue":"on""#), "{text}");
     }
 }

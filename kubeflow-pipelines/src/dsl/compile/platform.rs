@@ -1,0 +1,186 @@
+//! The kfp-kubernetes platform spec of tasks.
+#![allow(clippy::field_reassign_with_default)] // IR structs are filled field by field for clarity
+
+use super::*;
+
+impl Compiler<'_> {
+    /// How a Kubernetes setting refers to a name given as a constant, parameter or output.
+    fn platform_parameter(
+        &mut self,
+        t: usize,
+        source: &Source,
+    ) -> Result<InputParameterSpec, DslError> {
+        let name = self.p.tasks[t].name.clone();
+        match self.channel_of(&name, source)? {
+            None => match source {
+                Source::Constant(value) => Ok(InputParameterSpec::constant(value.clone())),
+                _ => Ok(InputParameterSpec::default()),
+            },
+            Some(channel) => {
+                if Self::is_artifact(&channel) {
+                    return Err(DslError::TypeMismatch {
+                        task: name,
+                        input: "a Kubernetes setting".into(),
+                        expected: "parameter STRING".into(),
+                        got: "an artifact".into(),
+                    });
+                }
+                let reference = self.thread(Consumer::Task(t), &channel)?;
+                Ok(parameter_spec(reference))
+            }
+        }
+    }
+
+    pub(super) fn kubernetes_config(
+        &mut self,
+        t: usize,
+    ) -> Result<Option<KubernetesExecutorConfig>, DslError> {
+        let settings = self.p.tasks[t].task.kubernetes.clone();
+        if settings.is_empty() {
+            return Ok(None);
+        }
+        let mut config = KubernetesExecutorConfig::default();
+        for setting in settings {
+            match setting {
+                KubernetesSetting::SecretAsEnv {
+                    secret,
+                    keys,
+                    optional,
+                } => {
+                    let mut item = SecretAsEnv::default();
+                    item.secret_name = constant_name(&secret);
+                    item.secret_name_parameter = Some(self.platform_parameter(t, &secret)?);
+                    item.key_to_env = keys
+                        .into_iter()
+                        .map(|(key, env)| {
+                            let mut map = SecretKeyToEnv::default();
+                            map.secret_key = Some(key);
+                            map.env_var = Some(env);
+                            map
+                        })
+                        .collect();
+                    item.optional = Some(optional);
+                    config.secret_as_env.push(item);
+                }
+                KubernetesSetting::SecretAsVolume {
+                    secret,
+                    mount_path,
+                    optional,
+                } => {
+                    let mut item = SecretAsVolume::default();
+                    item.secret_name = constant_name(&secret);
+                    item.secret_name_parameter = Some(self.platform_parameter(t, &secret)?);
+                    item.mount_path = Some(mount_path);
+                    item.optional = Some(optional);
+                    config.secret_as_volume.push(item);
+                }
+                KubernetesSetting::Pvc {
+                    pvc,
+                    mount_path,
+                    sub_path,
+                } => {
+                    let mut item = PvcMount::default();
+                    let parameter = self.platform_parameter(t, &pvc)?;
+                    item.constant = constant_name(&pvc);
+                    item.component_input_parameter = parameter.component_input_parameter.clone();
+                    item.task_output_parameter = parameter.task_output_parameter.clone();
+                    item.pvc_name_parameter = Some(parameter);
+                    item.mount_path = Some(mount_path);
+                    item.sub_path = sub_path;
+                    config.pvc_mount.push(item);
+                }
+                KubernetesSetting::ConfigMapAsEnv {
+                    config_map,
+                    keys,
+                    optional,
+                } => {
+                    let mut item = ConfigMapAsEnv::default();
+                    item.config_map_name = constant_name(&config_map);
+                    item.config_map_name_parameter = Some(self.platform_parameter(t, &config_map)?);
+                    item.key_to_env = keys
+                        .into_iter()
+                        .map(|(key, env)| {
+                            let mut map = ConfigMapKeyToEnv::default();
+                            map.config_map_key = Some(key);
+                            map.env_var = Some(env);
+                            map
+                        })
+                        .collect();
+                    item.optional = Some(optional);
+                    config.config_map_as_env.push(item);
+                }
+                KubernetesSetting::ConfigMapAsVolume {
+                    config_map,
+                    mount_path,
+                    optional,
+                } => {
+                    let mut item = ConfigMapAsVolume::default();
+                    item.config_map_name = constant_name(&config_map);
+                    item.config_map_name_parameter = Some(self.platform_parameter(t, &config_map)?);
+                    item.mount_path = Some(mount_path);
+                    item.optional = Some(optional);
+                    config.config_map_as_volume.push(item);
+                }
+                KubernetesSetting::NodeSelector { key, value } => {
+                    config
+                        .node_selector
+                        .get_or_insert_with(Default::default)
+                        .labels
+                        .insert(key, value);
+                }
+                KubernetesSetting::Toleration(toleration) => {
+                    let mut item = crate::spec::Toleration::default();
+                    item.key = toleration.key;
+                    item.operator = Some(toleration.operator);
+                    item.value = toleration.value;
+                    item.effect = toleration.effect;
+                    item.toleration_seconds =
+                        toleration.seconds.map(|s| Value::String(s.to_string()));
+                    config.tolerations.push(item);
+                }
+                KubernetesSetting::ImagePullSecret(name) => {
+                    let mut item = ImagePullSecret::default();
+                    item.secret_name_parameter =
+                        Some(InputParameterSpec::constant(Value::String(name.clone())));
+                    item.secret_name = Some(name);
+                    config.image_pull_secret.push(item);
+                }
+                KubernetesSetting::PodLabel { key, value } => {
+                    config
+                        .pod_metadata
+                        .get_or_insert_with(Default::default)
+                        .labels
+                        .insert(key, value);
+                }
+                KubernetesSetting::PodAnnotation { key, value } => {
+                    config
+                        .pod_metadata
+                        .get_or_insert_with(Default::default)
+                        .annotations
+                        .insert(key, value);
+                }
+                KubernetesSetting::Timeout(seconds) => {
+                    config.active_deadline_seconds = Some(Value::String(seconds.to_string()));
+                }
+                KubernetesSetting::FieldPathAsEnv { name, field_path } => {
+                    let mut item = FieldPathAsEnv::default();
+                    item.name = Some(name);
+                    item.field_path = Some(field_path);
+                    config.field_path_as_env.push(item);
+                }
+                KubernetesSetting::ImagePullPolicy(policy) => {
+                    config.image_pull_policy = Some(policy);
+                }
+            }
+        }
+        Ok(Some(config))
+    }
+}
+
+/// The constant string of a source, for the deprecated name fields kfp-kubernetes still writes.
+fn constant_name(source: &Source) -> Option<String> {
+    match source {
+        Source::Constant(Value::String(name)) => Some(name.clone()),
+        _ => None,
+    }
+}

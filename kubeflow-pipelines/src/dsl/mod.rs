@@ -1,0 +1,34 @@
+//! A Rust DSL for Kubeflow Pipelines that compiles to the same IR as the official Python
+//! compiler: container components with typed placeholders, pipelines with typed parameters,
+//! task wiring, `after`, resources, retries, caching, conditions (if / elif / else), exit
+//! handlers and importers.
+//!
+//! ```
+//! use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline, Placeholder, artifact};
+//! use kubeflow_pipelines::spec::{ParameterType, CompiledPipeline};
+//!
+//! let say = ContainerComponent::new("say", "alpine")
+//!     .input("msg", ParameterType::String)
+//!     .command(["echo"])
+//!     .args([Placeholder::input("msg")]);
+//! let mut pipeline = Pipeline::new("hello");
+//! let msg = pipeline.parameter_with_default("msg", ParameterType::String, "hi");
+//! pipeline.add(say.task().arg("msg", &msg));
+//! let yaml = CompiledPipeline::from(pipeline.compile()?).to_yaml_string()?;
+//! assert!(yaml.contains("exec-say"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod compile;
+mod component;
+mod error;
+mod kubernetes;
+mod pipeline;
+
+pub use compile::{SCHEMA_VERSION, SDK_VERSION};
+pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
+pub use error::DslError;
+pub use kubernetes::Toleration;
+pub use pipeline::{
+    Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
+};
