@@ -2,7 +2,9 @@
 //! REST client (`InferenceRESTClient`, same venv as the test environment) against the same real
 //! KServe model server in the same run — throughput and client CPU time per 1,000 requests —
 //! plus requests/s against a minimal local server (the client's own ceiling).
-//! Run: `KF_TESTENV_COMPONENTS="kserve" scripts/test -p kubeflow-tests --test serving_bench -- --nocapture`.
+//! A benchmark program, not a test (figures are never asserted). Run it with the real model
+//! server up:
+//! `KF_TESTENV_COMPONENTS="kserve" scripts/test --exec cargo run --release -p kubeflow-examples --example serving_bench`.
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,7 @@ use kubeflow_serving::{InferRequest, InferTensor, InferenceClient};
 use kubeflow_test_support::python::{kserve_python, kserve_url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Requests per run: `KF_SERVING_BENCH_N` (default 200, so that CI stays quick; the figures in
-/// the notes used 1000).
+/// Requests per run: `KF_SERVING_BENCH_N` (default 200; the figures in the notes used 1000).
 fn n() -> usize {
     std::env::var("KF_SERVING_BENCH_N")
         .ok()
@@ -150,9 +151,8 @@ async fn minimal_server() -> anyhow::Result<(String, tokio::task::JoinHandle<()>
     Ok((format!("http://{addr}"), task))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the real servers started by scripts/test"]
-async fn v2_infer_rust_vs_python_client() -> anyhow::Result<()> {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
     let reqs = n();
     let url = kserve_url();
     let client = InferenceClient::from_url(&url)?;
