@@ -29,6 +29,17 @@ pub(crate) struct TransportError {
     pub connect_timeout: bool,
 }
 
+impl TransportError {
+    /// An error after which retrying cannot help (a bad URL, a broken body, …).
+    fn fatal(e: impl Into<BoxError>) -> Self {
+        TransportError {
+            source: e.into(),
+            retryable: false,
+            connect_timeout: false,
+        }
+    }
+}
+
 /// Where requests go.
 pub(crate) enum Transport {
     /// Plain HTTP(S) to `base` (gateway prefix included).
@@ -93,11 +104,7 @@ impl Transport {
                 }
                 let req = req
                     .body(kube::client::Body::from(body.to_vec()))
-                    .map_err(|e| TransportError {
-                        source: Box::new(e),
-                        retryable: false,
-                        connect_timeout: false,
-                    })?;
+                    .map_err(TransportError::fatal)?;
                 let resp = client.send(req).await.map_err(|e| {
                     let retryable = is_retryable_chain(&e);
                     TransportError {
@@ -107,11 +114,7 @@ impl Transport {
                     }
                 })?;
                 let (parts, body) = resp.into_parts();
-                let body = body.collect().await.map_err(|e| TransportError {
-                    source: Box::new(e),
-                    retryable: false,
-                    connect_timeout: false,
-                })?;
+                let body = body.collect().await.map_err(TransportError::fatal)?;
                 Ok(RawResponse {
                     status: parts.status,
                     headers: parts.headers,
@@ -139,11 +142,7 @@ impl Transport {
                             Ok::<_, Error>((handle, url))
                         })
                         .await
-                        .map_err(|e| TransportError {
-                            source: Box::new(e),
-                            retryable: false,
-                            connect_timeout: false,
-                        })?;
+                        .map_err(TransportError::fatal)?;
                 send_reqwest(&f.client, base, method, path, query, headers, body).await
             }
         }
@@ -159,11 +158,7 @@ async fn send_reqwest(
     headers: HeaderMap,
     body: Bytes,
 ) -> std::result::Result<RawResponse, TransportError> {
-    let mut url = base.join(path).map_err(|e| TransportError {
-        source: Box::new(e),
-        retryable: false,
-        connect_timeout: false,
-    })?;
+    let mut url = base.join(path).map_err(TransportError::fatal)?;
     if let Some(q) = query {
         url.set_query(Some(q));
     }
@@ -182,11 +177,10 @@ async fn send_reqwest(
     })?;
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.bytes().await.map_err(|e| TransportError {
-        source: Box::new(without_url(e)),
-        retryable: false,
-        connect_timeout: false,
-    })?;
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| TransportError::fatal(without_url(e)))?;
     Ok(RawResponse {
         status,
         headers,
