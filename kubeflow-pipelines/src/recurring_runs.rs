@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::client::{API, require, seg};
 use crate::serde_util::{kfp_enum, null_default};
-use crate::types::{Extra, Status, param_value};
+use crate::types::{Extra, Status, set_param};
 use crate::{
     List, PipelineSource, PipelineSpec, PipelineVersionReference, PipelinesClient, RuntimeConfig,
 };
@@ -420,16 +420,7 @@ impl CreateRecurringRun {
 
     /// A runtime parameter.
     pub fn param(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        let name = name.into();
-        match param_value(value) {
-            Ok(v) => {
-                self.config.parameters.insert(name, v);
-            }
-            Err(message) => {
-                self.error
-                    .get_or_insert((format!("parameter `{name}`"), message));
-            }
-        }
+        set_param(&mut self.config, &mut self.error, name.into(), value);
         self
     }
 

@@ -167,6 +167,20 @@ impl From<&crate::PipelineVersion> for PipelineSource {
 
 /// Converts a value for a runtime parameter; fails for values JSON cannot hold (the message
 /// says why).
-pub(crate) fn param_value<V: Serialize>(value: V) -> Result<Value, String> {
-    serde_json::to_value(value).map_err(|e| e.to_string())
+/// Sets runtime parameter `name` for the run builders; a value that does not serialise is
+/// recorded as the builder's first invalid argument (reported by `send()`).
+pub(crate) fn set_param<V: Serialize>(
+    config: &mut RuntimeConfig,
+    first_error: &mut Option<(String, String)>,
+    name: String,
+    value: V,
+) {
+    match serde_json::to_value(value) {
+        Ok(v) => {
+            config.parameters.insert(name, v);
+        }
+        Err(e) => {
+            first_error.get_or_insert((format!("parameter `{name}`"), e.to_string()));
+        }
+    }
 }

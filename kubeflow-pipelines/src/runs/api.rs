@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Run, WaitRun};
 use crate::client::{API, require, seg};
-use crate::types::param_value;
+use crate::types::set_param;
 use crate::{
     List, PipelineSource, PipelineSpec, PipelineVersionReference, PipelinesClient, RuntimeConfig,
 };
@@ -232,16 +232,7 @@ impl CreateRun {
 
     /// A runtime parameter (any value that serialises to JSON).
     pub fn param(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        let name = name.into();
-        match param_value(value) {
-            Ok(v) => {
-                self.config.parameters.insert(name, v);
-            }
-            Err(message) => {
-                self.error
-                    .get_or_insert((format!("parameter `{name}`"), message));
-            }
-        }
+        set_param(&mut self.config, &mut self.error, name.into(), value);
         self
     }
 
