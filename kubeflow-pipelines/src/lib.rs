@@ -95,6 +95,7 @@ pub use types::{
 pub use kubeflow_core;
 
 pub mod dsl;
+pub mod local;
 pub mod spec;
 pub use kubeflow_core::wait::WaitEvent;
 pub use kubeflow_core::{Error, KubeflowClient, KubeflowConfig, Result};
