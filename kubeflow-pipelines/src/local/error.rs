@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::record::{RunRecord, TaskRecord};
+use super::record::{RunRecord, TaskKind, TaskRecord};
 
 /// Why a local run could not start, or how it ended when it did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -84,12 +84,16 @@ impl LocalError {
         }
     }
 
-    /// The task that failed first, when the run failed.
+    /// The task that failed (the first step that failed, rather than the DAG around it), when
+    /// the run failed.
     pub fn failed_task(&self) -> Option<&TaskRecord> {
-        match self {
-            Self::RunFailed(record) => record.failed_tasks().next(),
-            _ => None,
-        }
+        let Self::RunFailed(record) = self else {
+            return None;
+        };
+        record
+            .failed_tasks()
+            .find(|task| !matches!(task.kind, TaskKind::Dag | TaskKind::Loop))
+            .or_else(|| record.failed_tasks().next())
     }
 }
 
@@ -107,12 +111,7 @@ impl fmt::Display for RunFailureDisplay<'_> {
         let leaves: Vec<&TaskRecord> = failed
             .iter()
             .copied()
-            .filter(|task| {
-                !matches!(
-                    task.kind,
-                    super::record::TaskKind::Dag | super::record::TaskKind::Loop
-                )
-            })
+            .filter(|task| !matches!(task.kind, TaskKind::Dag | TaskKind::Loop))
             .collect();
         let shown = if leaves.is_empty() { failed } else { leaves };
         if shown.is_empty() {

@@ -252,9 +252,8 @@ fn check_executor(
         ));
     }
     for env in &config.secret_as_env {
-        if let Some(name) = &env.secret_name
-            && env.secret_name_parameter.is_none()
-            && !secrets.contains(name)
+        if let Some(name) = static_name(&env.secret_name, &env.secret_name_parameter)
+            && !secrets.contains(&name)
             && env.optional != Some(true)
         {
             return Err(unsupported(
@@ -266,9 +265,8 @@ fn check_executor(
         }
     }
     for env in &config.config_map_as_env {
-        if let Some(name) = &env.config_map_name
-            && env.config_map_name_parameter.is_none()
-            && !config_maps.contains(name)
+        if let Some(name) = static_name(&env.config_map_name, &env.config_map_name_parameter)
+            && !config_maps.contains(&name)
             && env.optional != Some(true)
         {
             return Err(unsupported(
@@ -280,6 +278,24 @@ fn check_executor(
         }
     }
     Ok(())
+}
+
+/// A secret or config-map name known before the run: a fixed name, or a constant parameter.
+fn static_name(
+    fixed: &Option<String>,
+    parameter: &Option<crate::spec::InputParameterSpec>,
+) -> Option<String> {
+    match parameter {
+        None => fixed.clone(),
+        Some(param) => match param
+            .runtime_value
+            .as_ref()
+            .and_then(|v| v.constant.as_ref())
+        {
+            Some(Value::String(name)) => Some(name.clone()),
+            _ => None,
+        },
+    }
 }
 
 fn check_cycles(at: &str, dag: &DagSpec) -> Result<(), LocalError> {
