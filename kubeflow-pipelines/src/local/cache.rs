@@ -18,6 +18,9 @@ pub(crate) struct Entry {
     /// `run-id/task-path` of the task that produced the outputs.
     pub origin: String,
     pub outputs: Values,
+    /// The log of the task that produced the outputs.
+    #[serde(default)]
+    pub log: Option<PathBuf>,
 }
 
 /// Writes `value` as JSON with object keys sorted, whatever the map's order.
@@ -193,6 +196,7 @@ mod tests {
         let entry = Entry {
             origin: "run/train".into(),
             outputs,
+            log: None,
         };
         store(dir.path(), "k", &entry).unwrap();
         assert!(lookup(dir.path(), "k").is_some());

@@ -491,7 +491,10 @@ impl ContainerRun<'_, '_> {
         if let Some(key) = &cache_key
             && let Some(entry) = cache::lookup(&ctx.cache_root, key)
         {
-            ctx.update_record(self.index, |r| r.cached_from = Some(entry.origin.clone()));
+            ctx.update_record(self.index, |r| {
+                r.cached_from = Some(entry.origin.clone());
+                r.log.clone_from(&entry.log);
+            });
             return Outcome::ok(TaskState::Cached, entry.outputs);
         }
 
@@ -603,6 +606,7 @@ impl ContainerRun<'_, '_> {
                         let entry = cache::Entry {
                             origin: format!("{}/{}", ctx.run_id, self.path),
                             outputs: outputs.clone(),
+                            log: Some(log.clone()),
                         };
                         if let Err(err) = cache::store(&ctx.cache_root, key, &entry) {
                             ctx.emit(RunEvent::Warning {
