@@ -4,5 +4,6 @@
 
 pub mod gateway;
 pub mod k8s;
+pub mod kfp_local;
 pub mod prism;
 pub mod python;
