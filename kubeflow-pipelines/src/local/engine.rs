@@ -753,7 +753,23 @@ async fn run_loop(
                     None => break,
                 }
             }
-            collect_iterations(results.into_iter().flatten().collect())
+            let mut outcome = collect_iterations(results.into_iter().flatten().collect());
+            // A loop over nothing still gives its collected outputs: empty lists.
+            if outcome.state.is_ok()
+                && let Some(defs) = &component.output_definitions
+            {
+                for name in defs.parameters.keys() {
+                    outcome
+                        .outputs
+                        .parameters
+                        .entry(name.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                }
+                for name in defs.artifacts.keys() {
+                    outcome.outputs.artifacts.entry(name.clone()).or_default();
+                }
+            }
+            outcome
         }
     };
     finish_group(ctx, index, &path, TaskKind::Loop, started, &outcome);
