@@ -329,9 +329,30 @@ fn import(
         },
         None => None,
     };
-    let Some(uri) = uri else {
+    let Some(mut uri) = uri else {
         return Outcome::bad(TaskState::Failed, "the importer has no artifact URI");
     };
+    if local_path(&uri).is_none() {
+        let source = ctx
+            .runner
+            .artifact_sources
+            .iter()
+            .filter(|(prefix, _)| uri.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len());
+        let Some((prefix, dir)) = source else {
+            return Outcome::bad(
+                TaskState::Failed,
+                format!(
+                    "it imports `{uri}`, a remote URI, and the local runner downloads nothing: \
+                     give a local copy with LocalRunner::artifact_source(\"<prefix>\", <local dir>)"
+                ),
+            );
+        };
+        let local = dir.join(uri[prefix.len()..].trim_start_matches('/'));
+        let message = format!("imported `{uri}` from its local copy {}", local.display());
+        ctx.update_record(index, |r| r.notes.push(message));
+        uri = local.display().to_string();
+    }
     let (output, def) = match component
         .output_definitions
         .as_ref()
@@ -368,24 +389,15 @@ fn import(
             (key, value)
         })
         .collect::<Map<String, Value>>();
-    let mut note = None;
-    match local_path(&uri) {
-        Some(local) if !local.exists() => {
-            note = Some(format!("imported path {} does not exist", local.display()));
-        }
-        Some(_) => {}
-        None => {
-            note = Some(format!(
-                "imported `{uri}` is remote: the local runner passes the URI on but does not download it"
-            ));
-        }
-    }
-    if let Some(message) = &note {
+    if let Some(local) = local_path(&uri)
+        && !local.exists()
+    {
+        let message = format!("imported path {} does not exist", local.display());
         ctx.emit(RunEvent::Warning {
             task: Some(path.to_owned()),
             message: message.clone(),
         });
-        ctx.update_record(index, |r| r.notes.push(message.clone()));
+        ctx.update_record(index, |r| r.notes.push(message));
     }
     let artifact = LocalArtifact {
         name: output.clone(),

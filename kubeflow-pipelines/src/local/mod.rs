@@ -10,7 +10,8 @@
 //!   run with a local Python that has the `kfp` package (`KUBEFLOW_LOCAL_PYTHON`,
 //!   [`LocalRunner::python`], else `python3`), as `kfp.local`'s `SubprocessRunner` does, with no
 //!   pip install (so offline). Without such a Python the run does not start and says why.
-//! - **Importers** pass the URI on (local paths as they are; remote ones with a warning).
+//! - **Importers** of local paths; remote URIs (`gs://`, `s3://`, ...) through a local copy
+//!   given with [`LocalRunner::artifact_source`] (nothing is downloaded).
 //! - **Control flow**: the DAG is scheduled as dependencies finish, at most
 //!   [`parallelism`](LocalRunner::parallelism) subprocesses at once; conditions (if / elif /
 //!   else, evaluated from the compiled CEL); `ParallelFor` over lists and artifact lists, with
@@ -114,6 +115,7 @@ pub struct LocalRunner {
     stream_logs: bool,
     secrets: BTreeMap<String, BTreeMap<String, String>>,
     config_maps: BTreeMap<String, BTreeMap<String, String>>,
+    artifact_sources: Vec<(String, PathBuf)>,
 }
 
 impl fmt::Debug for LocalRunner {
@@ -134,6 +136,7 @@ impl fmt::Debug for LocalRunner {
             .field("stream_logs", &self.stream_logs)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("config_maps", &self.config_maps.keys().collect::<Vec<_>>())
+            .field("artifact_sources", &self.artifact_sources)
             .finish()
     }
 }
@@ -160,6 +163,7 @@ impl LocalRunner {
             stream_logs: false,
             secrets: BTreeMap::new(),
             config_maps: BTreeMap::new(),
+            artifact_sources: Vec::new(),
         }
     }
 
@@ -249,6 +253,20 @@ impl LocalRunner {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         );
+        self
+    }
+
+    /// A local copy of remote artifacts: an importer of a URI starting with `prefix` (e.g.
+    /// `gs://my-bucket/datasets/`) gives the file at the same relative path under `local_dir`
+    /// instead. The runner downloads nothing: without a matching source, importing a remote URI
+    /// fails the task, naming the URI.
+    pub fn artifact_source(
+        mut self,
+        prefix: impl Into<String>,
+        local_dir: impl Into<PathBuf>,
+    ) -> Self {
+        self.artifact_sources
+            .push((prefix.into(), local_dir.into()));
         self
     }
 
