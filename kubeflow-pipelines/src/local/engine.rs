@@ -40,11 +40,15 @@ pub(crate) struct Ctx<'a> {
     pub create_time: String,
     pub workspace: Option<PathBuf>,
     pub python: PathBuf,
+    /// The `kfp` version of `python`, when a lightweight component needed it.
+    pub python_kfp: Option<String>,
     pub slots: Semaphore,
     pub cancel: CancellationToken,
     pub events: Option<super::EventSink>,
     pub records: Mutex<Vec<TaskRecord>>,
     pub failed: AtomicBool,
+    /// The run record as written at the start, and when it was last written.
+    pub checkpoint: Mutex<(super::RunRecord, Instant)>,
 }
 
 impl Ctx<'_> {
@@ -81,6 +85,26 @@ impl Ctx<'_> {
             }
         }
         dir
+    }
+
+    /// Rewrites `run.json` with the tasks so far, at most once a second, so a run killed
+    /// outright still leaves a record of what it did.
+    pub fn checkpoint(&self) {
+        let Ok(mut guard) = self.checkpoint.try_lock() else {
+            return;
+        };
+        if guard.1.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        guard.0.tasks = self
+            .records
+            .lock()
+            .map(|records| records.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        if let Err(err) = super::write_record(&guard.0) {
+            tracing::warn!("could not update the run record: {err}");
+        }
+        guard.1 = Instant::now();
     }
 
     fn failed(&self) -> bool {

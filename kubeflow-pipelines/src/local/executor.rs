@@ -243,6 +243,7 @@ fn finish(
         duration: started.elapsed(),
         error: outcome.error.clone(),
     });
+    ctx.checkpoint();
 }
 
 /// Runs an executor task to its end and records it.
@@ -535,6 +536,19 @@ impl ContainerRun<'_, '_> {
                         "the component asks pip to install {}: the local runner does not install \
                          packages, they must be importable by {}",
                         found.packages.join(", "),
+                        ctx.python.display()
+                    );
+                    ctx.emit(RunEvent::Warning {
+                        task: Some(self.path.to_owned()),
+                        message: message.clone(),
+                    });
+                    ctx.update_record(self.index, |r| r.notes.push(message));
+                }
+                if let (Some(wanted), Some(local)) = (&found.kfp_version, &ctx.python_kfp)
+                    && wanted != local
+                {
+                    let message = format!(
+                        "compiled for kfp {wanted}; {} has kfp {local}",
                         ctx.python.display()
                     );
                     ctx.emit(RunEvent::Warning {

@@ -401,15 +401,16 @@ impl<'a> LocalRun<'a> {
         let needs = preflight::check(spec, &platform, &secrets, &config_maps)?;
         let arguments = preflight::arguments(spec, self.args, self.artifacts)?;
         let python = python::interpreter(runner.python.as_deref());
-        if let Some(task) = &needs.python_task {
-            python::kfp_version(&python)
-                .await
-                .map_err(|reason| LocalError::PythonUnavailable {
+        let python_kfp = match &needs.python_task {
+            Some(task) => Some(python::kfp_version(&python).await.map_err(|reason| {
+                LocalError::PythonUnavailable {
                     task: task.clone(),
                     python: python.display().to_string(),
                     reason,
-                })?;
-        }
+                }
+            })?),
+            None => None,
+        };
 
         let pipeline_root = absolute(&runner.pipeline_root);
         let pipeline = spec.name().unwrap_or("pipeline").to_owned();
@@ -432,6 +433,19 @@ impl<'a> LocalRun<'a> {
             }
             None => None,
         };
+        let mut record = RunRecord {
+            run_id: run_id.clone(),
+            pipeline,
+            dir: run_dir.clone(),
+            state: RunState::Running,
+            started_at,
+            finished_at: None,
+            arguments: arguments.clone(),
+            outputs: Values::default(),
+            tasks: Vec::new(),
+            error: None,
+        };
+        write_record(&record)?;
         let ctx = engine::Ctx {
             runner,
             spec,
@@ -446,25 +460,14 @@ impl<'a> LocalRun<'a> {
             create_time: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             workspace,
             python,
+            python_kfp,
             slots: Semaphore::new(runner.parallelism),
             cancel: self.cancel.clone(),
             events: self.events.clone(),
             records: Mutex::new(Vec::new()),
             failed: AtomicBool::new(false),
+            checkpoint: Mutex::new((record.clone(), Instant::now())),
         };
-        let mut record = RunRecord {
-            run_id: run_id.clone(),
-            pipeline,
-            dir: run_dir.clone(),
-            state: RunState::Running,
-            started_at,
-            finished_at: None,
-            arguments: arguments.clone(),
-            outputs: Values::default(),
-            tasks: Vec::new(),
-            error: None,
-        };
-        write_record(&record)?;
         ctx.emit(RunEvent::RunStarted {
             run_id,
             dir: run_dir,
@@ -584,7 +587,7 @@ fn create_run_dir(
     })
 }
 
-fn write_record(record: &RunRecord) -> Result<(), LocalError> {
+pub(crate) fn write_record(record: &RunRecord) -> Result<(), LocalError> {
     let path = record.dir.join(RECORD_FILE);
     let tmp = record.dir.join(format!(".{RECORD_FILE}.tmp"));
     let io = |source| LocalError::Io {
