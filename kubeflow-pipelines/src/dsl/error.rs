@@ -156,4 +156,12 @@ pub enum DslError {
         /// What is wrong.
         message: &'static str,
     },
+    /// A Python component's source cannot be read.
+    #[error("python component {function}: {message}")]
+    InvalidPythonComponent {
+        /// The function.
+        function: String,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -24,6 +24,7 @@ mod component;
 mod error;
 mod kubernetes;
 mod pipeline;
+mod python;
 
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
@@ -32,3 +33,4 @@ pub use kubernetes::Toleration;
 pub use pipeline::{
     Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
 };
+pub use python::{DEFAULT_BASE_IMAGE, KFP_RUNTIME_VERSION, PythonComponent};

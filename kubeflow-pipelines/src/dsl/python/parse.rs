@@ -1,0 +1,776 @@
+//! Just enough Python to read a function definition: the source cleaned up as the SDK does
+//! (`textwrap.dedent`, decorators dropped), the `def` line split into parameters with their
+//! annotation and default, the return annotation, the docstring, and a parser of the small
+//! expressions annotations and defaults are made of (names, subscripts, calls, literals).
+
+/// A Python expression of the kinds annotations and default values use.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Py {
+    /// A name, dotted names reduced to their last part (`dsl.Input` → `Input`).
+    Name(String),
+    /// A string literal.
+    Str(String),
+    /// An integer literal.
+    Int(i64),
+    /// A float literal.
+    Float(f64),
+    /// `True` or `False`.
+    Bool(bool),
+    /// `None`.
+    None,
+    /// `[a, b]`.
+    List(Vec<Py>),
+    /// `(a, b)`.
+    Tuple(Vec<Py>),
+    /// `{k: v}`.
+    Dict(Vec<(Py, Py)>),
+    /// `a[b, c]`.
+    Subscript(Box<Py>, Vec<Py>),
+    /// `f(a, k=b)`.
+    Call(Box<Py>, Vec<Py>, Vec<(String, Py)>),
+}
+
+impl Py {
+    /// The name of a `Name`, or of the callee / subscripted value.
+    pub(crate) fn head(&self) -> Option<&str> {
+        match self {
+            Self::Name(name) => Some(name),
+            Self::Subscript(inner, _) | Self::Call(inner, _, _) => inner.head(),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for defaults (numbers stay as written; the compiler converts).
+    pub(crate) fn to_json(&self) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        Some(match self {
+            Self::Str(text) => Value::String(text.clone()),
+            Self::Int(n) => Value::from(*n),
+            Self::Float(f) => Value::from(*f),
+            Self::Bool(b) => Value::Bool(*b),
+            Self::None => Value::Null,
+            Self::List(items) | Self::Tuple(items) => {
+                Value::Array(items.iter().map(Py::to_json).collect::<Option<_>>()?)
+            }
+            Self::Dict(entries) => {
+                let mut map = serde_json::Map::new();
+                for (key, value) in entries {
+                    let Self::Str(key) = key else { return None };
+                    map.insert(key.clone(), value.to_json()?);
+                }
+                Value::Object(map)
+            }
+            Self::Name(_) | Self::Subscript(..) | Self::Call(..) => return None,
+        })
+    }
+}
+
+/// One parameter of a `def`: its name, annotation and default, as source text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawParam {
+    pub(crate) name: String,
+    pub(crate) annotation: Option<String>,
+    pub(crate) default: Option<String>,
+}
+
+/// A function definition read from its source.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FunctionDef {
+    /// The source from the `def` line on, as the SDK embeds it.
+    pub(crate) source: String,
+    pub(crate) name: String,
+    pub(crate) params: Vec<RawParam>,
+    pub(crate) returns: Option<String>,
+    pub(crate) docstring: Option<String>,
+}
+
+/// `textwrap.dedent`: whitespace-only lines emptied, the common leading whitespace removed.
+pub(crate) fn dedent(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let blank = |line: &str| line.chars().all(|c| c == ' ' || c == '\t');
+    let mut margin: Option<&str> = None;
+    for line in &lines {
+        if blank(line) {
+            continue;
+        }
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        margin = Some(match margin {
+            None => indent,
+            Some(current) => {
+                let common = current
+                    .chars()
+                    .zip(indent.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &current[..common]
+            }
+        });
+    }
+    let margin = margin.unwrap_or("");
+    lines
+        .iter()
+        .map(|line| {
+            if blank(line) {
+                ""
+            } else {
+                line.strip_prefix(margin).unwrap_or(line)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `inspect.cleandoc`: leading whitespace of the first line removed, the common indentation
+/// of the others removed, blank lines at both ends dropped.
+pub(crate) fn cleandoc(text: &str) -> String {
+    let expanded = text.replace('\t', "        ");
+    let mut lines: Vec<String> = expanded.split('\n').map(str::to_owned).collect();
+    let margin = lines
+        .iter()
+        .skip(1)
+        .filter(|l| !l.trim_start().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min();
+    if let Some(first) = lines.first_mut() {
+        *first = first.trim_start().to_owned();
+    }
+    if let Some(margin) = margin {
+        for line in lines.iter_mut().skip(1) {
+            let cut = margin.min(line.len() - line.trim_start().len());
+            *line = line[cut..].to_owned();
+        }
+    }
+    while lines.first().is_some_and(|l| l.trim().is_empty()) {
+        lines.remove(0);
+    }
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
+/// Scans Python text, skipping strings and comments, tracking bracket depth.
+struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, pos: 0 }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    /// Skips a string literal starting at the current position (after any prefix letters);
+    /// returns its raw body, or `None` when not at a string.
+    fn skip_string(&mut self) -> Result<Option<(&'a str, bool)>, String> {
+        let rest = self.rest();
+        let prefix = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect::<String>();
+        let after = &rest[prefix.len()..];
+        let is_prefix = prefix.len() <= 2
+            && prefix
+                .chars()
+                .all(|c| matches!(c.to_ascii_lowercase(), 'r' | 'b' | 'u' | 'f'));
+        let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            return Ok(None);
+        };
+        if !is_prefix {
+            return Ok(None);
+        }
+        let raw = prefix.to_ascii_lowercase().contains('r');
+        let triple: String = std::iter::repeat_n(quote, 3).collect();
+        let delimiter = if after.starts_with(&triple) {
+            triple
+        } else {
+            quote.to_string()
+        };
+        let body_start = self.pos + prefix.len() + delimiter.len();
+        let mut i = body_start;
+        let bytes = self.text.as_bytes();
+        while i < self.text.len() {
+            if bytes[i] == b'\\' {
+                i += 2;
+                continue;
+            }
+            if self.text[i..].starts_with(&delimiter) {
+                let body = &self.text[body_start..i];
+                self.pos = i + delimiter.len();
+                return Ok(Some((body, raw)));
+            }
+            if delimiter.len() == 1 && bytes[i] == b'\n' {
+                break;
+            }
+            i += 1;
+        }
+        Err("unterminated string literal".into())
+    }
+
+    /// Advances to the first `stop` character at bracket depth 0 and returns the text
+    /// skipped, or an error at the end of the text.
+    fn until(&mut self, stops: &[char]) -> Result<&'a str, String> {
+        let start = self.pos;
+        let mut depth = 0usize;
+        loop {
+            if self.skip_string()?.is_some() {
+                continue;
+            }
+            let Some(c) = self.peek() else {
+                return Err(format!("expected one of {stops:?} before the end"));
+            };
+            if depth == 0 && stops.contains(&c) {
+                return Ok(&self.text[start..self.pos]);
+            }
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| format!("unbalanced {c:?}"))?
+                }
+                '#' => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    fn skip_space(&mut self) {
+        loop {
+            match self.peek() {
+                Some(c) if c.is_whitespace() || c == '\\' => {
+                    self.bump();
+                }
+                Some('#') => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Splits `text` at the `sep` characters found at bracket depth 0, outside strings.
+fn split_top(text: &str, sep: char) -> Result<Vec<&str>, String> {
+    let mut parts = Vec::new();
+    let mut scanner = Scanner::new(text);
+    let mut start = 0;
+    loop {
+        match scanner.until(&[sep]) {
+            Ok(_) => {
+                parts.push(&text[start..scanner.pos]);
+                scanner.bump();
+                start = scanner.pos;
+            }
+            Err(_) => {
+                parts.push(&text[start..]);
+                return Ok(parts);
+            }
+        }
+    }
+}
+
+/// The first `sep` at depth 0: the text before and after it.
+fn split_once_top(text: &str, sep: char) -> Result<Option<(&str, &str)>, String> {
+    let mut scanner = Scanner::new(text);
+    match scanner.until(&[sep]) {
+        Ok(before) => Ok(Some((before, &text[scanner.pos + sep.len_utf8()..]))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Reads the function definition in `source` (decorators and indentation allowed).
+pub(crate) fn function_def(source: &str) -> Result<FunctionDef, String> {
+    let dedented = dedent(source);
+    let lines: Vec<&str> = dedented.split('\n').collect();
+    let Some(first) = lines.iter().position(|l| l.starts_with("def")) else {
+        return Err("the source holds no `def` line (at the left margin)".into());
+    };
+    // `inspect.getsource` ends with the function's last line and its newline.
+    let mut kept: Vec<&str> = lines[first..].to_vec();
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    let mut code = kept.join("\n");
+    code.push('\n');
+
+    let header = code
+        .strip_prefix("def")
+        .filter(|rest| rest.starts_with([' ', '\t']))
+        .ok_or("the `def` line is not a function definition")?;
+    let mut scanner = Scanner::new(header);
+    scanner.skip_space();
+    let name_start = scanner.pos;
+    while scanner
+        .peek()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    {
+        scanner.bump();
+    }
+    let name = header[name_start..scanner.pos].to_owned();
+    if name.is_empty() {
+        return Err("the `def` line has no function name".into());
+    }
+    scanner.skip_space();
+    if scanner.bump() != Some('(') {
+        return Err(format!("expected `(` after `def {name}`"));
+    }
+    let params_text = scanner.until(&[')'])?;
+    scanner.bump();
+    scanner.skip_space();
+    let returns = if scanner.rest().starts_with("->") {
+        scanner.pos += 2;
+        Some(scanner.until(&[':'])?.trim().to_owned())
+    } else {
+        None
+    };
+    if scanner.bump() != Some(':') {
+        return Err(format!("expected `:` at the end of `def {name}(...)`"));
+    }
+    scanner.skip_space();
+    let docstring = match scanner.skip_string()? {
+        Some((body, raw)) => Some(cleandoc(&if raw {
+            body.to_owned()
+        } else {
+            unescape(body)?
+        })),
+        None => None,
+    };
+
+    let mut params = Vec::new();
+    let params_text = strip_comments(params_text)?;
+    for part in split_top(&params_text, ',')? {
+        let part = part.trim();
+        if part.is_empty() || part == "/" || part == "*" {
+            continue;
+        }
+        if part.starts_with('*') {
+            return Err(format!(
+                "parameter {part}: *args and **kwargs are not supported"
+            ));
+        }
+        let (head, default) = match split_once_top(part, '=')? {
+            Some((head, default)) => (head, Some(default.trim().to_owned())),
+            None => (part, None),
+        };
+        let (name, annotation) = match split_once_top(head, ':')? {
+            Some((name, annotation)) => (name.trim(), Some(annotation.trim().to_owned())),
+            None => (head.trim(), None),
+        };
+        params.push(RawParam {
+            name: name.to_owned(),
+            annotation,
+            default,
+        });
+    }
+    Ok(FunctionDef {
+        source: code,
+        name,
+        params,
+        returns,
+        docstring,
+    })
+}
+
+/// `text` without its comments (strings kept as written).
+fn strip_comments(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut scanner = Scanner::new(text);
+    loop {
+        let start = scanner.pos;
+        if scanner.skip_string()?.is_some() {
+            out.push_str(&text[start..scanner.pos]);
+            continue;
+        }
+        match scanner.bump() {
+            None => return Ok(out),
+            Some('#') => {
+                while scanner.peek().is_some_and(|c| c != '\n') {
+                    scanner.bump();
+                }
+            }
+            Some(c) => out.push(c),
+        }
+    }
+}
+
+/// Resolves the escapes of a (non-raw) string literal body.
+fn unescape(body: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('\\') => out.push('\\'),
+            Some('\'') => out.push('\''),
+            Some('"') => out.push('"'),
+            Some('\n') => {}
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => return Err("a string literal ends with a backslash".into()),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses an annotation or default value.
+pub(crate) fn expression(text: &str) -> Result<Py, String> {
+    let mut parser = Parser {
+        scanner: Scanner::new(text),
+    };
+    let value = parser.expr()?;
+    parser.scanner.skip_space();
+    if !parser.scanner.rest().is_empty() {
+        return Err(format!(
+            "unexpected {:?} in {text:?}",
+            parser.scanner.rest()
+        ));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    scanner: Scanner<'a>,
+}
+
+impl Parser<'_> {
+    fn eat(&mut self, c: char) -> bool {
+        self.scanner.skip_space();
+        if self.scanner.peek() == Some(c) {
+            self.scanner.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Items up to `close`, separated by commas; `(items, trailing comma seen)`.
+    fn items(&mut self, close: char) -> Result<(Vec<Py>, bool), String> {
+        let mut items = Vec::new();
+        let mut trailing = false;
+        loop {
+            if self.eat(close) {
+                return Ok((items, trailing));
+            }
+            items.push(self.expr()?);
+            trailing = self.eat(',');
+            if !trailing {
+                if self.eat(close) {
+                    return Ok((items, false));
+                }
+                return Err(format!("expected `,` or `{close}`"));
+            }
+        }
+    }
+
+    fn expr(&mut self) -> Result<Py, String> {
+        self.scanner.skip_space();
+        if let Some((body, raw)) = self.scanner.skip_string()? {
+            let mut text = if raw {
+                body.to_owned()
+            } else {
+                unescape(body)?
+            };
+            // Adjacent literals concatenate.
+            loop {
+                self.scanner.skip_space();
+                match self.scanner.skip_string()? {
+                    Some((body, raw)) => text.push_str(&if raw {
+                        body.to_owned()
+                    } else {
+                        unescape(body)?
+                    }),
+                    None => break,
+                }
+            }
+            return Ok(Py::Str(text));
+        }
+        let Some(c) = self.scanner.peek() else {
+            return Err("expected an expression".into());
+        };
+        let mut value = match c {
+            '[' => {
+                self.scanner.bump();
+                Py::List(self.items(']')?.0)
+            }
+            '(' => {
+                self.scanner.bump();
+                let (items, trailing) = self.items(')')?;
+                if items.len() == 1 && !trailing {
+                    items.into_iter().next().unwrap_or(Py::None)
+                } else {
+                    Py::Tuple(items)
+                }
+            }
+            '{' => {
+                self.scanner.bump();
+                let mut entries = Vec::new();
+                loop {
+                    if self.eat('}') {
+                        break;
+                    }
+                    let key = self.expr()?;
+                    if !self.eat(':') {
+                        return Err("expected `:` in a dict".into());
+                    }
+                    let value = self.expr()?;
+                    entries.push((key, value));
+                    if !self.eat(',') {
+                        if self.eat('}') {
+                            break;
+                        }
+                        return Err("expected `,` or `}` in a dict".into());
+                    }
+                }
+                Py::Dict(entries)
+            }
+            '-' | '+' | '0'..='9' | '.' => self.number()?,
+            c if c.is_alphabetic() || c == '_' => {
+                let start = self.scanner.pos;
+                while self
+                    .scanner
+                    .peek()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                {
+                    self.scanner.bump();
+                }
+                let dotted = &self.scanner.text[start..self.scanner.pos];
+                match dotted {
+                    "True" => Py::Bool(true),
+                    "False" => Py::Bool(false),
+                    "None" => Py::None,
+                    _ => Py::Name(dotted.rsplit('.').next().unwrap_or(dotted).to_owned()),
+                }
+            }
+            other => return Err(format!("unexpected {other:?}")),
+        };
+        loop {
+            self.scanner.skip_space();
+            match self.scanner.peek() {
+                Some('[') => {
+                    self.scanner.bump();
+                    let (items, _) = self.items(']')?;
+                    let items = match <[Py; 1]>::try_from(items) {
+                        Ok([Py::Tuple(inner)]) => inner,
+                        Ok([one]) => vec![one],
+                        Err(items) => items,
+                    };
+                    value = Py::Subscript(Box::new(value), items);
+                }
+                Some('(') => {
+                    self.scanner.bump();
+                    let mut args = Vec::new();
+                    let mut kwargs = Vec::new();
+                    loop {
+                        if self.eat(')') {
+                            break;
+                        }
+                        self.scanner.skip_space();
+                        let checkpoint = self.scanner.pos;
+                        let keyword = self.keyword();
+                        match keyword {
+                            Some(key) => kwargs.push((key, self.expr()?)),
+                            None => {
+                                self.scanner.pos = checkpoint;
+                                args.push(self.expr()?);
+                            }
+                        }
+                        if !self.eat(',') {
+                            if self.eat(')') {
+                                break;
+                            }
+                            return Err("expected `,` or `)` in a call".into());
+                        }
+                    }
+                    value = Py::Call(Box::new(value), args, kwargs);
+                }
+                _ => return Ok(value),
+            }
+        }
+    }
+
+    /// `name=` (not `==`) at the current position: the name, the position after `=`.
+    fn keyword(&mut self) -> Option<String> {
+        let rest = self.scanner.rest();
+        let name_len = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(rest.len(), |(i, _)| i);
+        if name_len == 0 {
+            return None;
+        }
+        let after = rest[name_len..].trim_start();
+        if after.starts_with('=') && !after.starts_with("==") {
+            let name = rest[..name_len].to_owned();
+            let skipped = rest.len() - after.len() + 1;
+            self.scanner.pos += skipped;
+            Some(name)
+        } else {
+            None
+        }
+    }
+
+    fn number(&mut self) -> Result<Py, String> {
+        let start = self.scanner.pos;
+        if matches!(self.scanner.peek(), Some('-' | '+')) {
+            self.scanner.bump();
+            self.scanner.skip_space();
+        }
+        let digits_start = self.scanner.pos;
+        while self.scanner.peek().is_some_and(|c| {
+            c.is_ascii_alphanumeric() || c == '.' || c == '_' || {
+                // an exponent sign
+                let before = self.scanner.text[..self.scanner.pos].chars().last();
+                (c == '-' || c == '+') && matches!(before, Some('e' | 'E'))
+            }
+        }) {
+            self.scanner.bump();
+        }
+        let sign = if self.scanner.text[start..digits_start].starts_with('-') {
+            "-"
+        } else {
+            ""
+        };
+        let digits = self.scanner.text[digits_start..self.scanner.pos].replace('_', "");
+        let text = format!("{sign}{digits}");
+        if let Ok(n) = text.parse::<i64>() {
+            return Ok(Py::Int(n));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Py::Float(f)),
+            _ => Err(format!("cannot read the number {text:?}")),
+        }
+    }
+}
+
+/// A string as Python's `repr` writes it.
+pub(crate) fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_multi_line_def_with_decorators_and_a_docstring() {
+        let source = "    @dsl.component(base_image='x')\n    def f(a: int,\n          b: Dict[str, int] = {'k': 1},  # note\n          c: str = 'x, y') -> NamedTuple('O', [('n', int)]):\n        \"\"\"Does f.\n\n        Args:\n            a: the a.\n        \"\"\"\n        return 1\n\n\n";
+        let def = function_def(source).unwrap();
+        assert_eq!(def.name, "f");
+        assert!(def.source.starts_with("def f(a: int,\n"));
+        assert!(def.source.ends_with("return 1\n"));
+        let names: Vec<_> = def.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(def.params[1].default.as_deref(), Some("{'k': 1}"));
+        assert_eq!(def.params[2].default.as_deref(), Some("'x, y'"));
+        assert_eq!(
+            def.returns.as_deref(),
+            Some("NamedTuple('O', [('n', int)])")
+        );
+        assert_eq!(
+            def.docstring.as_deref(),
+            Some("Does f.\n\nArgs:\n    a: the a.")
+        );
+    }
+
+    #[test]
+    fn parses_annotations_and_literals() {
+        assert_eq!(
+            expression("dsl.Input[List[Dataset]]").unwrap(),
+            Py::Subscript(
+                Box::new(Py::Name("Input".into())),
+                vec![Py::Subscript(
+                    Box::new(Py::Name("List".into())),
+                    vec![Py::Name("Dataset".into())]
+                )]
+            )
+        );
+        assert_eq!(expression("-1.5e-3").unwrap(), Py::Float(-1.5e-3));
+        assert_eq!(expression("-2").unwrap(), Py::Int(-2));
+        assert_eq!(
+            expression("NamedTuple('O', a=int)").unwrap(),
+            Py::Call(
+                Box::new(Py::Name("NamedTuple".into())),
+                vec![Py::Str("O".into())],
+                vec![("a".into(), Py::Name("int".into()))]
+            )
+        );
+        assert_eq!(
+            expression("[1, 'a\\n', None, (True,)]").unwrap().to_json(),
+            Some(serde_json::json!([1, "a\n", null, [true]]))
+        );
+        assert!(expression("[1, 2").is_err());
+        assert!(expression("f(x) y").is_err());
+    }
+
+    #[test]
+    fn dedents_like_textwrap() {
+        assert_eq!(dedent("  a\n    \n    b\n"), "a\n\n  b\n");
+        assert_eq!(dedent("a\n  \n"), "a\n\n");
+    }
+
+    #[test]
+    fn reprs_like_python() {
+        assert_eq!(python_repr("kfp==2.17.3"), "'kfp==2.17.3'");
+        assert_eq!(
+            python_repr("t; python_version<\"3.9\""),
+            "'t; python_version<\"3.9\"'"
+        );
+        assert_eq!(python_repr("it's"), "\"it's\"");
+        assert_eq!(python_repr("a'\"b"), "'a\\'\"b'");
+    }
+}
