@@ -164,4 +164,20 @@ pub enum DslError {
         /// What is wrong.
         message: String,
     },
+    /// A pipeline used as a task does not compile.
+    #[error("task {task} (a nested pipeline): {error}")]
+    InNestedPipeline {
+        /// The task running the pipeline.
+        task: String,
+        /// What is wrong inside it.
+        error: Box<DslError>,
+    },
+    /// A setting the task's kind of component does not support.
+    #[error("task {task}: {message}")]
+    NotSupported {
+        /// The task.
+        task: String,
+        /// What is not supported.
+        message: String,
+    },
 }

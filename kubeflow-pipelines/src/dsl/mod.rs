@@ -22,15 +22,16 @@
 mod compile;
 mod component;
 mod error;
+mod groups;
 mod kubernetes;
+mod nested;
 mod pipeline;
 mod python;
 
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
 pub use error::DslError;
+pub use groups::Branches;
 pub use kubernetes::Toleration;
-pub use pipeline::{
-    Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
-};
+pub use pipeline::{Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle};
 pub use python::{DEFAULT_BASE_IMAGE, KFP_RUNTIME_VERSION, PythonComponent};

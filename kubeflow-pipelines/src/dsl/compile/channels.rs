@@ -45,7 +45,9 @@ impl Compiler<'_> {
 
     pub(super) fn channel_name(&self, channel: &Channel) -> String {
         match channel {
-            Channel::Param { name, .. } => format!("pipelinechannel--{name}"),
+            Channel::Param { name, .. } | Channel::InputArtifact { name, .. } => {
+                format!("pipelinechannel--{name}")
+            }
             Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name)
             }
@@ -56,16 +58,19 @@ impl Compiler<'_> {
     pub(super) fn is_artifact(channel: &Channel) -> bool {
         matches!(
             channel,
-            Channel::Output {
-                kind: IoKind::Artifact { .. },
-                ..
-            } | Channel::Collected {
-                kind: IoKind::Artifact { .. },
-                ..
-            } | Channel::OneOf {
-                kind: IoKind::Artifact { .. },
-                ..
-            }
+            Channel::InputArtifact { .. }
+                | Channel::Output {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
+                | Channel::Collected {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
+                | Channel::OneOf {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
         )
     }
 
@@ -90,7 +95,8 @@ impl Compiler<'_> {
                 def.parameter_type = Some(ty.clone());
                 inputs.parameters.insert(name.to_owned(), def);
             }
-            Channel::Output {
+            Channel::InputArtifact { ty, list, .. }
+            | Channel::Output {
                 kind: IoKind::Artifact { ty, list, .. },
                 ..
             }
@@ -140,7 +146,7 @@ impl Compiler<'_> {
         let pc = self.channel_name(channel);
         let artifact = Self::is_artifact(channel);
         match channel {
-            Channel::Param { name, .. } => {
+            Channel::Param { name, .. } | Channel::InputArtifact { name, .. } => {
                 if path.len() == 1 {
                     return Ok(Ref::ComponentInput(name.clone()));
                 }
@@ -418,9 +424,16 @@ impl Compiler<'_> {
             Source::Parameter(param) => {
                 let def = self.p.params.iter().find(|d| d.name == param.name);
                 match def {
-                    Some(def) if param.pipeline == self.p.id => Ok(Some(Channel::Param {
-                        name: def.name.clone(),
-                        ty: def.ty.clone(),
+                    Some(def) if param.pipeline == self.p.id => Ok(Some(match &def.artifact {
+                        Some((ty, list)) => Channel::InputArtifact {
+                            name: def.name.clone(),
+                            ty: ty.clone(),
+                            list: *list,
+                        },
+                        None => Channel::Param {
+                            name: def.name.clone(),
+                            ty: def.ty.clone(),
+                        },
                     })),
                     _ => Err(DslError::ForeignHandle {
                         what: "pipeline parameter",

@@ -4,6 +4,7 @@
 mod channels;
 mod condition;
 mod executor;
+mod nested;
 mod platform;
 
 use executor::{container_component, importer_component};
@@ -17,17 +18,17 @@ use super::component::{ContainerComponent, Importer, IoKind};
 use super::kubernetes::KubernetesSetting;
 use super::pipeline::{Condition, GroupKind, LoopItems, Pipeline, Source, Task, TaskComponent};
 use crate::spec::{
-    AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, CompiledPipeline, ComponentInputsSpec,
-    ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv, ConfigMapAsVolume,
-    ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec, DagOutputsSpec, DagSpec,
-    DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret, ImporterSpec,
-    InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
-    IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition, OutputParameterDefinition,
-    ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterSelectorsSpec,
-    ParameterType, PipelineContainerSpec, PipelineInfo, PipelineSpec, PipelineTaskInfo,
-    PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount, ResourceSpec, RetryPolicy,
-    SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
-    ValueOrRuntimeParameter,
+    AcceleratorConfig, ArtifactSelectorSpec, ArtifactTypeSchema, CachingOptions, CompiledPipeline,
+    ComponentInputsSpec, ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv,
+    ConfigMapAsVolume, ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec,
+    DagOutputsSpec, DagSpec, DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret,
+    ImporterSpec, InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition,
+    InputParameterSpec, IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition,
+    OutputParameterDefinition, ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec,
+    ParameterSelectorsSpec, ParameterType, PipelineContainerSpec, PipelineInfo, PipelineSpec,
+    PipelineTaskInfo, PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount,
+    ResourceSpec, RetryPolicy, SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec,
+    TriggerPolicy, TriggerStrategy, ValueOrRuntimeParameter,
 };
 
 /// The `schemaVersion` written.
@@ -47,6 +48,12 @@ enum Channel {
     Param {
         name: String,
         ty: ParameterType,
+    },
+    /// An input artifact of the pipeline.
+    InputArtifact {
+        name: String,
+        ty: ArtifactTypeSchema,
+        list: bool,
     },
     Output {
         task: usize,
@@ -245,18 +252,30 @@ impl Compiler<'_> {
             })
             .collect();
 
+        let mut merged = self.name_components()?;
+        components.append(&mut merged.components);
+        executors.append(&mut merged.executors);
+        platform_executors.append(&mut merged.platform_executors);
         for (t, node) in p.tasks.iter().enumerate() {
             let exit_group = exit_groups.get(&t).copied();
             let (component, executor, inputs) = self.compile_task(t, exit_group)?;
-            let comp_name = format!("comp-{}", node.name);
-            let exec_name = format!("exec-{}", node.name);
-            let mut component = component;
-            component.executor_label = Some(exec_name.clone());
-            components.insert(comp_name.clone(), component);
-            if let Some(config) = self.kubernetes_config(t)? {
-                platform_executors.insert(exec_name.clone(), config);
+            let names = std::mem::take(&mut merged.names[t]);
+            let comp_name = names.component;
+            match (executor, names.executor) {
+                (Some(executor), Some(exec_name)) => {
+                    let mut component = component;
+                    component.executor_label = Some(exec_name.clone());
+                    components.insert(comp_name.clone(), component);
+                    if let Some(config) = self.kubernetes_config(t)? {
+                        platform_executors.insert(exec_name.clone(), config);
+                    }
+                    executors.insert(exec_name, executor);
+                }
+                _ => {
+                    let root = merged.roots.remove(&t).unwrap_or_default();
+                    components.insert(comp_name.clone(), root);
+                }
             }
-            executors.insert(exec_name, executor);
 
             let task = &node.task;
             for after in &task.after {
@@ -370,6 +389,13 @@ impl Compiler<'_> {
         if !p.params.is_empty() {
             let mut inputs = ComponentInputsSpec::default();
             for param in &p.params {
+                if let Some((ty, list)) = &param.artifact {
+                    let mut def = InputArtifactDefinition::default();
+                    def.artifact_type = Some(ty.clone());
+                    def.is_artifact_list = list.then_some(true);
+                    inputs.artifacts.insert(param.name.clone(), def);
+                    continue;
+                }
                 let mut def = InputParameterDefinition::default();
                 def.parameter_type = Some(param.ty.clone());
                 if let Some(default) = &param.default {
@@ -457,13 +483,14 @@ impl Compiler<'_> {
         &mut self,
         t: usize,
         exit_group: Option<usize>,
-    ) -> Result<(ComponentSpec, ExecutorSpec, TaskInputsSpec), DslError> {
+    ) -> Result<(ComponentSpec, Option<ExecutorSpec>, TaskInputsSpec), DslError> {
         let node = &self.p.tasks[t];
         let task = &node.task;
         let (declared_inputs, component_name): (Vec<(String, IoKind)>, String) =
             match &task.component {
                 TaskComponent::Container(c) => (c.inputs.clone(), c.name.clone()),
                 TaskComponent::Importer(_) => (importer_inputs(), "importer".to_owned()),
+                TaskComponent::Pipeline(inner) => (inner.component_inputs(), inner.name.clone()),
             };
         let mut inputs = TaskInputsSpec::default();
         let mut seen = BTreeSet::new();
@@ -556,15 +583,41 @@ impl Compiler<'_> {
         }
 
         let (component, executor) = match &task.component {
-            TaskComponent::Container(c) => container_component(c, task, &node.name)?,
-            TaskComponent::Importer(importer) => importer_component(importer, task),
+            TaskComponent::Container(c) => {
+                let (component, executor) = container_component(c, task, &node.name)?;
+                (component, Some(executor))
+            }
+            TaskComponent::Importer(importer) => {
+                let (component, executor) = importer_component(importer, task);
+                (component, Some(executor))
+            }
+            TaskComponent::Pipeline(_) => {
+                let container_only = !task.kubernetes.is_empty()
+                    || !task.env.is_empty()
+                    || task.cpu_limit.is_some()
+                    || task.cpu_request.is_some()
+                    || task.memory_limit.is_some()
+                    || task.memory_request.is_some()
+                    || task.accelerator_limit.is_some()
+                    || task.accelerator_type.is_some();
+                if container_only {
+                    return Err(DslError::NotSupported {
+                        task: node.name.clone(),
+                        message: "resources, env and Kubernetes settings can only be set on \
+                                  container tasks, not on a nested pipeline"
+                            .into(),
+                    });
+                }
+                (ComponentSpec::default(), None)
+            }
         };
         Ok((component, executor, inputs))
     }
 }
 
-fn outputs_of(task: &Task) -> Vec<(String, IoKind)> {
+pub(crate) fn outputs_of(task: &Task) -> Vec<(String, IoKind)> {
     match &task.component {
+        TaskComponent::Pipeline(inner) => inner.component_outputs(),
         TaskComponent::Container(c) => c.outputs.clone(),
         TaskComponent::Importer(importer) => vec![(
             "artifact".to_owned(),
@@ -593,6 +646,11 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
         Channel::Param { ty, .. } => IoKind::Parameter {
             ty: ty.clone(),
             default: None,
+            optional: false,
+        },
+        Channel::InputArtifact { ty, list, .. } => IoKind::Artifact {
+            ty: ty.clone(),
+            list: *list,
             optional: false,
         },
         Channel::LoopItem { ty, field, .. } => IoKind::Parameter {

@@ -1,0 +1,189 @@
+//! Pipelines used as components of other pipelines compile to the same IR as the official
+//! compiler's nested `@dsl.pipeline` functions.
+//!
+//! Deviation, on purpose: the official compiler renames the executors of a nested pipeline that
+//! collide with the outer pipeline's in the iteration order of a protobuf map, which is not
+//! deterministic, so these tests compare modulo a canonical renaming of executor labels
+//! (`assert_same_ir_modulo_executor_labels`). Component names are compared as written.
+
+use kubeflow_pipelines::dsl::{
+    Condition, ContainerComponent, DslError, Pipeline, Placeholder, artifact,
+};
+use kubeflow_pipelines::spec::ParameterType;
+
+mod pipelines_ir_equal_support;
+use pipelines_ir_equal_support::{TestResult, assert_same_ir_modulo_executor_labels};
+
+fn make() -> ContainerComponent {
+    ContainerComponent::new("make", "alpine")
+        .input("text", ParameterType::String)
+        .output_artifact("out", artifact::dataset())
+        .command(["sh", "-c", r#"echo "$0" > "$1""#])
+        .args([Placeholder::input("text"), Placeholder::output_path("out")])
+}
+
+fn show() -> ContainerComponent {
+    ContainerComponent::new("show", "alpine")
+        .input_artifact("data", artifact::dataset())
+        .input("n", ParameterType::NumberInteger)
+        .command(["cat"])
+        .args([Placeholder::input_path("data"), Placeholder::input("n")])
+}
+
+fn count() -> ContainerComponent {
+    ContainerComponent::new("count", "alpine")
+        .input_artifact("data", artifact::dataset())
+        .output("n", ParameterType::NumberInteger)
+        .command(["wc"])
+        .args([
+            Placeholder::input_path("data"),
+            Placeholder::output_file("n"),
+        ])
+}
+
+/// `inner(data: Input[Dataset], n: int = 3) -> int`.
+fn inner() -> Pipeline {
+    let mut p = Pipeline::new("inner");
+    let data = p.input_artifact("data", artifact::dataset());
+    let n = p.parameter_with_default("n", ParameterType::NumberInteger, 3);
+    p.add(show().task().arg("data", &data).arg("n", &n));
+    let c = p.add(count().task().arg("data", &data).secret_as_env(
+        "creds",
+        [("token", "TOKEN")],
+        false,
+    ));
+    p.output("Output", c.output("n"));
+    p
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn nested_pipelines() -> TestResult {
+    let python = r##"
+from kfp import dsl, kubernetes
+from kfp.dsl import Input, Output, Dataset
+
+@dsl.container_component
+def make(text: str, out: dsl.Output[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo "$0" > "$1"'], args=[text, out.path])
+
+@dsl.container_component
+def show(data: dsl.Input[dsl.Dataset], n: int):
+    return dsl.ContainerSpec(image="alpine", command=["cat"], args=[data.path, n])
+
+@dsl.container_component
+def count(data: dsl.Input[dsl.Dataset], n: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["wc"], args=[data.path, n])
+
+@dsl.pipeline(name="inner")
+def inner(data: Input[Dataset], n: int = 3) -> int:
+    show(data=data, n=n)
+    c = count(data=data)
+    kubernetes.use_secret_as_env(c, secret_name="creds", secret_key_to_env={"token": "TOKEN"})
+    return c.outputs["n"]
+
+@dsl.pipeline(name="middle")
+def middle(text: str) -> int:
+    m = make(text=text)
+    i = inner(data=m.outputs["out"], n=5)
+    return i.output
+
+@dsl.pipeline(name="outer")
+def pipeline(text: str = "hi", flag: bool = True):
+    m = make(text=text)
+    i = inner(data=m.outputs["out"])
+    i2 = inner(data=m.outputs["out"], n=i.output)
+    with dsl.If(flag == True):
+        mid = middle(text=text)
+        show(data=m.outputs["out"], n=mid.output)
+    show(data=m.outputs["out"], n=i2.output)
+"##;
+    let inner = inner();
+    let mut middle = Pipeline::new("middle");
+    let text = middle.parameter("text", ParameterType::String);
+    let m = middle.add(make().task().arg("text", &text));
+    let i = middle.add(inner.task().arg("data", m.output("out")).arg("n", 5));
+    middle.output("Output", i.output("Output"));
+
+    let mut p = Pipeline::new("outer");
+    let text = p.parameter_with_default("text", ParameterType::String, "hi");
+    let flag = p.parameter_with_default("flag", ParameterType::Boolean, true);
+    let m = p.add(make().task().arg("text", &text));
+    let i = p.add(inner.task().arg("data", m.output("out")));
+    let i2 = p.add(
+        inner
+            .task()
+            .arg("data", m.output("out"))
+            .arg("n", i.output("Output")),
+    );
+    p.condition(Condition::eq(&flag, true), |p| {
+        let mid = p.add(middle.task().arg("text", &text));
+        p.add(
+            show()
+                .task()
+                .arg("data", m.output("out"))
+                .arg("n", mid.output("Output")),
+        );
+    });
+    p.add(
+        show()
+            .task()
+            .arg("data", m.output("out"))
+            .arg("n", i2.output("Output")),
+    );
+    assert_same_ir_modulo_executor_labels(python, &p)
+}
+
+#[test]
+fn nested_pipeline_errors_name_the_task() {
+    let mut broken = Pipeline::new("broken");
+    broken.add(show().task().arg("n", 1));
+    let mut p = Pipeline::new("outer");
+    p.add(broken.task());
+    let err = p.compile().unwrap_err();
+    assert!(
+        matches!(&err, DslError::InNestedPipeline { task, error }
+            if task == "broken" && matches!(**error, DslError::MissingInput { .. })),
+        "{err}"
+    );
+
+    let mut p = Pipeline::new("outer");
+    p.add(inner().task());
+    let err = p.compile().unwrap_err();
+    assert!(
+        matches!(err, DslError::MissingInput { ref input, .. } if input == "data"),
+        "{err}"
+    );
+
+    let mut p = Pipeline::new("outer");
+    let m = p.add(make().task().arg("text", "x"));
+    p.add(inner().task().arg("data", m.output("out")).cpu_limit("1"));
+    let err = p.compile().unwrap_err();
+    assert!(matches!(err, DslError::NotSupported { .. }), "{err}");
+
+    let mut p = Pipeline::new("outer");
+    let m = p.add(make().task().arg("text", "x"));
+    let i = p.add(inner().task().arg("data", m.output("out")));
+    p.add(
+        show()
+            .task()
+            .arg("data", m.output("out"))
+            .arg("n", i.output("nope")),
+    );
+    let err = p.compile().unwrap_err();
+    assert!(
+        matches!(err, DslError::UnknownOutput { ref known, .. } if known == "Output"),
+        "{err}"
+    );
+
+    let mut p = Pipeline::new("outer");
+    let m = p.add(make().task().arg("text", "x"));
+    p.add(
+        inner()
+            .task()
+            .arg("data", m.output("out"))
+            .arg("n", "three"),
+    );
+    let err = p.compile().unwrap_err();
+    assert!(matches!(err, DslError::TypeMismatch { .. }), "{err}");
+}
