@@ -180,4 +180,12 @@ pub enum DslError {
         /// What is not supported.
         message: String,
     },
+    /// A Kubernetes setting of a task is malformed.
+    #[error("task {task}: invalid Kubernetes setting: {message}")]
+    InvalidKubernetesSetting {
+        /// The task.
+        task: String,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use super::pipeline::{Condition, GroupKind, LoopItem, LoopItems, Pipeline, Source};
+use super::DslError;
+use super::component::artifact;
+use super::pipeline::{Condition, GroupKind, LoopItem, LoopItems, Pipeline, PipelineParam, Source};
 use crate::spec::ParameterType;
 
 impl Pipeline {
@@ -66,6 +68,7 @@ impl Pipeline {
             name: item_name,
             ty: item_type,
             field: None,
+            artifact: None,
         };
         self.within(group, |p| body(p, item))
     }
@@ -104,6 +107,7 @@ impl Pipeline {
             name: item_name,
             ty,
             field: None,
+            artifact: None,
         };
         self.within(group, |p| body(p, item))
     }
@@ -150,5 +154,57 @@ impl Branches<'_> {
     /// The last branch, taken when no other was (`dsl.Else`).
     pub fn else_<R>(&mut self, body: impl FnOnce(&mut Pipeline) -> R) -> R {
         self.branch(None, body)
+    }
+}
+
+impl Pipeline {
+    /// Runs the tasks added by `body` once per artifact of `items`, an input of this pipeline
+    /// declared with [`Pipeline::input_artifact_list`] (`dsl.ParallelFor(artifacts)` in a
+    /// pipeline taking `Input[List[Dataset]]`, typically fed with the collected outputs of
+    /// a loop of the pipeline running it). At most `parallelism` run at a time. `body`
+    /// receives the current artifact.
+    pub fn parallel_for_artifacts<R>(
+        &mut self,
+        items: &PipelineParam,
+        parallelism: Option<u32>,
+        body: impl FnOnce(&mut Self, LoopItem) -> R,
+    ) -> R {
+        let def = self
+            .params
+            .iter()
+            .find(|d| d.name == items.name && items.pipeline == self.id);
+        let ty = match def.and_then(|d| d.artifact.clone()) {
+            Some((ty, true)) => ty,
+            _ => {
+                self.errors.push(DslError::InvalidLoop {
+                    group: format!("for-loop-{}", self.group_counter + 1),
+                    message: format!(
+                        "{} is not an input artifact list of pipeline {}",
+                        items.name, self.name
+                    ),
+                });
+                artifact::artifact()
+            }
+        };
+        let item_name = format!("pipelinechannel--{}-loop-item", items.name);
+        let group = self.open_group(
+            "for-loop",
+            None,
+            GroupKind::Loop {
+                items: LoopItems::Artifacts(Source::Parameter(items.clone())),
+                item_name: item_name.clone(),
+                item_type: ParameterType::String,
+                parallelism,
+            },
+        );
+        let item = LoopItem {
+            pipeline: self.id,
+            group,
+            name: item_name,
+            ty: ParameterType::String,
+            field: None,
+            artifact: Some(ty),
+        };
+        self.within(group, |p| body(p, item))
     }
 }

@@ -2,7 +2,9 @@
 //! config maps as environment variables or volumes, PVC mounts, node selectors, tolerations,
 //! image pull secrets, pod labels and annotations, timeouts and field paths.
 
+use super::component::{ContainerComponent, IoKind};
 use super::pipeline::{Source, Task};
+use crate::spec::ParameterType;
 
 /// One kfp-kubernetes setting of a task.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +54,75 @@ pub(crate) enum KubernetesSetting {
         field_path: String,
     },
     ImagePullPolicy(String),
+    NodeAffinity(NodeAffinity),
+    NodeAffinityJson(Source),
+}
+
+/// A node affinity term (`kubernetes.add_node_affinity`): required, or preferred with a
+/// weight, matching node labels (`match_expression`) or fields (`match_field`).
+///
+/// ```
+/// use kubeflow_pipelines::dsl::NodeAffinity;
+///
+/// let zones = NodeAffinity::preferred(10).match_expression("zone", "In", ["a", "b"]);
+/// let not_n1 = NodeAffinity::required().match_field("metadata.name", "NotIn", ["n1"]);
+/// # let _ = (zones, not_n1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeAffinity {
+    pub(crate) match_expressions: Vec<(String, String, Vec<String>)>,
+    pub(crate) match_fields: Vec<(String, String, Vec<String>)>,
+    pub(crate) weight: Option<i32>,
+}
+
+/// The operators a node affinity term may use.
+pub(crate) const AFFINITY_OPERATORS: [&str; 6] =
+    ["DoesNotExist", "Exists", "Gt", "In", "Lt", "NotIn"];
+
+impl NodeAffinity {
+    /// A term the node must match (`requiredDuringScheduling…`).
+    pub fn required() -> Self {
+        Self::default()
+    }
+
+    /// A term the scheduler prefers, with a weight from 1 to 100 (`preferredDuringScheduling…`).
+    pub fn preferred(weight: i32) -> Self {
+        Self {
+            weight: Some(weight),
+            ..Self::default()
+        }
+    }
+
+    /// Matches node label `key` with `operator` (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`,
+    /// `Lt`) against `values`.
+    pub fn match_expression(
+        mut self,
+        key: impl Into<String>,
+        operator: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.match_expressions.push((
+            key.into(),
+            operator.into(),
+            values.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+
+    /// Matches node field `key` (e.g. `metadata.name`) with `operator` against `values`.
+    pub fn match_field(
+        mut self,
+        key: impl Into<String>,
+        operator: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.match_fields.push((
+            key.into(),
+            operator.into(),
+            values.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
 }
 
 /// A Kubernetes toleration (`kubernetes.add_toleration`).
@@ -229,6 +300,36 @@ impl Task {
         self.kubernetes(KubernetesSetting::Timeout(seconds))
     }
 
+    /// Mounts a PVC by name at `mount_path`, only `sub_path` of the volume
+    /// (`kubernetes.mount_pvc(..., sub_path=...)`).
+    pub fn mount_pvc_sub_path(
+        self,
+        pvc: impl Into<Source>,
+        mount_path: impl Into<String>,
+        sub_path: impl Into<String>,
+    ) -> Self {
+        let sub_path = Some(sub_path.into()).filter(|s| !s.is_empty());
+        let setting = KubernetesSetting::Pvc {
+            pvc: pvc.into(),
+            mount_path: mount_path.into(),
+            sub_path,
+        };
+        self.kubernetes(setting)
+    }
+
+    /// Adds a node affinity term (`kubernetes.add_node_affinity`); checked when the pipeline
+    /// compiles (a key and a known operator per match, a weight from 1 to 100).
+    pub fn node_affinity(self, affinity: NodeAffinity) -> Self {
+        self.kubernetes(KubernetesSetting::NodeAffinity(affinity))
+    }
+
+    /// Sets the node affinity from a Kubernetes `NodeAffinity` JSON object, given as a
+    /// constant or a pipeline parameter (`kubernetes.add_node_affinity_json`); replaces an
+    /// earlier JSON affinity of the task.
+    pub fn node_affinity_json(self, affinity: impl Into<Source>) -> Self {
+        self.kubernetes(KubernetesSetting::NodeAffinityJson(affinity.into()))
+    }
+
     /// Sets an environment variable from a pod field (`kubernetes.use_field_path_as_env`),
     /// e.g. `metadata.name`.
     pub fn field_path_as_env(self, name: impl Into<String>, field_path: impl Into<String>) -> Self {
@@ -237,5 +338,72 @@ impl Task {
             field_path: field_path.into(),
         };
         self.kubernetes(setting)
+    }
+}
+
+impl ContainerComponent {
+    /// kfp-kubernetes' `CreatePVC`: a task that creates a PersistentVolumeClaim (run by the
+    /// KFP backend itself, image `argostub/createpvc`) and outputs its `name`, for
+    /// [`Task::mount_pvc`] and [`delete_pvc`](Self::delete_pvc).
+    ///
+    /// Inputs: `access_modes` (LIST, required), `size` (required, e.g. `5Gi`), `pvc_name` or
+    /// `pvc_name_suffix`, `storage_class_name` (default `""`: a statically provisioned PVC),
+    /// `volume_name`, `annotations` and `data_source` (STRUCT).
+    ///
+    /// Unlike the official component it carries no input descriptions (those are
+    /// kfp-kubernetes' docstrings).
+    ///
+    /// ```
+    /// use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline};
+    /// use serde_json::json;
+    ///
+    /// let mut p = Pipeline::new("pvc");
+    /// let pvc = p.add(
+    ///     ContainerComponent::create_pvc()
+    ///         .task()
+    ///         .arg("pvc_name_suffix", "-data")
+    ///         .arg("access_modes", json!(["ReadWriteOnce"]))
+    ///         .arg("size", "5Gi"),
+    /// );
+    /// p.add(ContainerComponent::delete_pvc().task().arg("pvc_name", pvc.output("name")));
+    /// assert!(p.compile().is_ok());
+    /// ```
+    pub fn create_pvc() -> Self {
+        let optional = |ty: ParameterType| IoKind::Parameter {
+            ty,
+            default: None,
+            optional: true,
+        };
+        let required = |ty: ParameterType| IoKind::Parameter {
+            ty,
+            default: None,
+            optional: false,
+        };
+        let mut component = Self::new("CreatePVC", "argostub/createpvc");
+        component.inputs = vec![
+            ("access_modes".into(), required(ParameterType::List)),
+            ("size".into(), required(ParameterType::String)),
+            ("pvc_name".into(), optional(ParameterType::String)),
+            ("pvc_name_suffix".into(), optional(ParameterType::String)),
+            (
+                "storage_class_name".into(),
+                IoKind::Parameter {
+                    ty: ParameterType::String,
+                    default: Some(serde_json::Value::String(String::new())),
+                    optional: true,
+                },
+            ),
+            ("volume_name".into(), optional(ParameterType::String)),
+            ("annotations".into(), optional(ParameterType::Struct)),
+            ("data_source".into(), optional(ParameterType::Struct)),
+        ];
+        component.outputs = vec![("name".into(), required(ParameterType::String))];
+        component
+    }
+
+    /// kfp-kubernetes' `DeletePVC`: a task that deletes the PersistentVolumeClaim named by
+    /// its input `pvc_name` (image `argostub/deletepvc`, run by the KFP backend).
+    pub fn delete_pvc() -> Self {
+        Self::new("DeletePVC", "argostub/deletepvc").input("pvc_name", ParameterType::String)
     }
 }

@@ -54,6 +54,8 @@ pub struct LoopItem {
     pub(crate) name: String,
     pub(crate) ty: ParameterType,
     pub(crate) field: Option<String>,
+    /// The artifact type, when looping over a list of artifacts.
+    pub(crate) artifact: Option<crate::spec::ArtifactTypeSchema>,
 }
 
 impl LoopItem {
@@ -400,6 +402,8 @@ pub(crate) enum GroupKind {
 pub(crate) enum LoopItems {
     Raw(Vec<Value>),
     Source(Source),
+    /// A pipeline input holding a list of artifacts.
+    Artifacts(Source),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -100,7 +100,8 @@ pub fn canonical_executor_labels(documents: &mut Value) {
     }
 }
 
-fn assert_same_ir_normalized(
+/// As [`assert_same_ir`], after applying `normalize` to both documents (as a JSON array).
+pub fn assert_same_ir_normalized(
     python: &str,
     rust: &Pipeline,
     normalize: fn(&mut Value),

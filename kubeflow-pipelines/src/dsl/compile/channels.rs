@@ -51,7 +51,9 @@ impl Compiler<'_> {
             Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name)
             }
-            Channel::LoopItem { name, .. } | Channel::OneOf { name, .. } => name.clone(),
+            Channel::LoopItem { name, .. }
+            | Channel::LoopArtifact { name, .. }
+            | Channel::OneOf { name, .. } => name.clone(),
         }
     }
 
@@ -59,6 +61,7 @@ impl Compiler<'_> {
         matches!(
             channel,
             Channel::InputArtifact { .. }
+                | Channel::LoopArtifact { .. }
                 | Channel::Output {
                     kind: IoKind::Artifact { .. },
                     ..
@@ -94,6 +97,11 @@ impl Compiler<'_> {
                 let mut def = InputParameterDefinition::default();
                 def.parameter_type = Some(ty.clone());
                 inputs.parameters.insert(name.to_owned(), def);
+            }
+            Channel::LoopArtifact { ty, .. } => {
+                let mut def = InputArtifactDefinition::default();
+                def.artifact_type = Some(ty.clone());
+                inputs.artifacts.insert(name.to_owned(), def);
             }
             Channel::InputArtifact { ty, list, .. }
             | Channel::Output {
@@ -156,6 +164,25 @@ impl Compiler<'_> {
                     self.set_group_task_input(*group, &pc, artifact, Ref::ComponentInput(source));
                 }
                 Ok(Ref::ComponentInput(pc))
+            }
+            Channel::LoopArtifact { group, name, .. } => {
+                let Some(position) = path.iter().position(|g| g == group) else {
+                    return Err(DslError::OutOfScope {
+                        task: self.consumer_name(consumer),
+                        producer: format!("the item of {}", self.p.groups[*group].name),
+                        scope: self.p.groups[*group].name.clone(),
+                    });
+                };
+                for group in path.iter().skip(position + 1) {
+                    self.declare_group_input(*group, &pc, channel);
+                    self.set_group_task_input(
+                        *group,
+                        &pc,
+                        artifact,
+                        Ref::ComponentInput(pc.clone()),
+                    );
+                }
+                Ok(Ref::ComponentInput(name.clone()))
             }
             Channel::LoopItem {
                 group, name, field, ..
@@ -557,6 +584,13 @@ impl Compiler<'_> {
                         what: "loop item",
                         name: item.name.clone(),
                     });
+                }
+                if let Some(ty) = &item.artifact {
+                    return Ok(Some(Channel::LoopArtifact {
+                        group: item.group,
+                        name: item.name.clone(),
+                        ty: ty.clone(),
+                    }));
                 }
                 Ok(Some(Channel::LoopItem {
                     group: item.group,

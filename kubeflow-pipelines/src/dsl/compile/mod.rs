@@ -4,6 +4,7 @@
 mod channels;
 mod condition;
 mod executor;
+mod loops;
 mod nested;
 mod platform;
 
@@ -48,6 +49,12 @@ enum Channel {
     Param {
         name: String,
         ty: ParameterType,
+    },
+    /// The current artifact of a loop over a list of artifacts.
+    LoopArtifact {
+        group: usize,
+        name: String,
+        ty: ArtifactTypeSchema,
     },
     /// An input artifact of the pipeline.
     InputArtifact {
@@ -176,67 +183,7 @@ impl Compiler<'_> {
             }
         }
 
-        // Loops: the item is an input of the loop group, the items come from a channel or a
-        // literal list.
-        let mut iterators: BTreeMap<usize, (ParameterIteratorSpec, Option<IteratorPolicy>)> =
-            BTreeMap::new();
-        for (g, group) in p.groups.iter().enumerate() {
-            let GroupKind::Loop {
-                items,
-                item_name,
-                item_type,
-                parallelism,
-            } = &group.kind
-            else {
-                continue;
-            };
-            let mut def = InputParameterDefinition::default();
-            def.parameter_type = Some(item_type.clone());
-            self.group_inputs[g]
-                .parameters
-                .insert(item_name.clone(), def);
-            let mut items_spec = ParameterItemsSpec::default();
-            match items {
-                LoopItems::Raw(values) => {
-                    items_spec.raw = Some(python_json_value(&Value::Array(values.clone())))
-                }
-                LoopItems::Source(source) => {
-                    let Some(channel) = self.channel_of(&group.name, source)? else {
-                        return Err(DslError::InvalidLoop {
-                            group: group.name.clone(),
-                            message: "loop over a literal list with parallel_for_items".into(),
-                        });
-                    };
-                    let is_list = match &channel {
-                        Channel::Param { ty, .. } | Channel::LoopItem { ty, .. } => {
-                            *ty == ParameterType::List
-                        }
-                        Channel::Output {
-                            kind: IoKind::Parameter { ty, .. },
-                            ..
-                        } => *ty == ParameterType::List,
-                        _ => false,
-                    };
-                    if !is_list {
-                        return Err(DslError::InvalidLoop {
-                            group: group.name.clone(),
-                            message: "the items must be a LIST parameter".into(),
-                        });
-                    }
-                    self.thread(Consumer::Group(g), &channel)?;
-                    items_spec.input_parameter = Some(self.channel_name(&channel));
-                }
-            }
-            let mut iterator = ParameterIteratorSpec::default();
-            iterator.items = Some(items_spec);
-            iterator.item_input = Some(item_name.clone());
-            let policy = parallelism.filter(|n| *n > 0).map(|n| {
-                let mut policy = IteratorPolicy::default();
-                policy.parallelism_limit = Some(i32::try_from(n).unwrap_or(i32::MAX));
-                policy
-            });
-            iterators.insert(g, (iterator, policy));
-        }
+        let mut iterators = self.loop_iterators()?;
 
         let mut components: BTreeMap<String, ComponentSpec> = BTreeMap::new();
         let mut executors: BTreeMap<String, ExecutorSpec> = BTreeMap::new();
@@ -354,7 +301,12 @@ impl Compiler<'_> {
                 spec.trigger_policy = Some(trigger);
             }
             if let Some((iterator, policy)) = iterators.remove(&g) {
-                spec.parameter_iterator = Some(iterator);
+                match iterator {
+                    loops::Iterator::Parameter(iterator) => {
+                        spec.parameter_iterator = Some(iterator)
+                    }
+                    loops::Iterator::Artifact(iterator) => spec.artifact_iterator = Some(iterator),
+                }
                 spec.iterator_policy = policy;
             }
             if let Some(parent) = group.parent {
@@ -651,6 +603,11 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
         Channel::InputArtifact { ty, list, .. } => IoKind::Artifact {
             ty: ty.clone(),
             list: *list,
+            optional: false,
+        },
+        Channel::LoopArtifact { ty, .. } => IoKind::Artifact {
+            ty: ty.clone(),
+            list: false,
             optional: false,
         },
         Channel::LoopItem { ty, field, .. } => IoKind::Parameter {

@@ -171,9 +171,94 @@ impl Compiler<'_> {
                 KubernetesSetting::ImagePullPolicy(policy) => {
                     config.image_pull_policy = Some(policy);
                 }
+                KubernetesSetting::NodeAffinity(affinity) => {
+                    let term = self.node_affinity_term(t, &affinity)?;
+                    config.node_affinity.push(term);
+                }
+                KubernetesSetting::NodeAffinityJson(source) => {
+                    let name = self.p.tasks[t].name.clone();
+                    if let Source::Constant(value) = &source
+                        && !value.is_object()
+                    {
+                        return Err(DslError::InvalidKubernetesSetting {
+                            task: name,
+                            message: format!("node affinity JSON {value} is not an object"),
+                        });
+                    }
+                    let parameter = match &source {
+                        Source::Constant(value) => {
+                            InputParameterSpec::constant(protobuf_value(value))
+                        }
+                        other => self.platform_parameter(t, other)?,
+                    };
+                    let value = serde_json::to_value(parameter).map_err(|err| {
+                        DslError::InvalidKubernetesSetting {
+                            task: name,
+                            message: err.to_string(),
+                        }
+                    })?;
+                    config
+                        .node_affinity
+                        .retain(|term| !term.contains_key("nodeAffinityJson"));
+                    let mut term = serde_json::Map::new();
+                    term.insert("nodeAffinityJson".into(), value);
+                    config.node_affinity.push(term);
+                }
             }
         }
         Ok(Some(config))
+    }
+}
+
+impl Compiler<'_> {
+    /// A node affinity term as kfp-kubernetes writes it, after its checks.
+    fn node_affinity_term(
+        &self,
+        t: usize,
+        affinity: &crate::dsl::NodeAffinity,
+    ) -> Result<serde_json::Map<String, Value>, DslError> {
+        let invalid = |message: String| DslError::InvalidKubernetesSetting {
+            task: self.p.tasks[t].name.clone(),
+            message,
+        };
+        let mut term = serde_json::Map::new();
+        for (field, matches) in [
+            ("matchExpressions", &affinity.match_expressions),
+            ("matchFields", &affinity.match_fields),
+        ] {
+            let mut list = Vec::new();
+            for (key, operator, values) in matches {
+                if key.is_empty() {
+                    return Err(invalid(format!("a node affinity {field} entry has no key")));
+                }
+                if !crate::dsl::kubernetes::AFFINITY_OPERATORS.contains(&operator.as_str()) {
+                    return Err(invalid(format!(
+                        "node affinity operator {operator:?} for key {key:?}: must be one of {}",
+                        crate::dsl::kubernetes::AFFINITY_OPERATORS.join(", ")
+                    )));
+                }
+                let mut entry = serde_json::Map::new();
+                entry.insert("key".into(), Value::from(key.clone()));
+                entry.insert("operator".into(), Value::from(operator.clone()));
+                if !values.is_empty() {
+                    entry.insert("values".into(), Value::from(values.clone()));
+                }
+                list.push(Value::Object(entry));
+            }
+            if !list.is_empty() {
+                term.insert(field.into(), Value::Array(list));
+            }
+        }
+        if let Some(weight) = affinity.weight {
+            if !(1..=100).contains(&weight) {
+                return Err(invalid(format!(
+                    "node affinity weight must be between 1 and 100, got {weight}"
+                )));
+            }
+            // The platform spec is a protobuf Struct: numbers are doubles.
+            term.insert("weight".into(), Value::from(f64::from(weight)));
+        }
+        Ok(term)
     }
 }
 
