@@ -382,6 +382,7 @@ comparison! {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a handful per pipeline
 pub(crate) enum GroupKind {
     Root,
     Branches,
