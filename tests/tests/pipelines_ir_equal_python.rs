@@ -162,3 +162,73 @@ def pipeline():
     p.add(summarize.task().arg("models", f.collected("model")));
     assert_same_ir(&python, &p)
 }
+
+const FINISH: &str = r#"def finish(status: PipelineTaskFinalStatus, note: str = "done\tok\u00e9"):
+    """Reports the final status.
+
+    Returns:
+        Nothing.
+    """
+    print(status.state, note)
+"#;
+
+const PICK: &str = r#"def pick(
+    # the candidates
+    candidates: list = [{"name": "a", "w": 0.5}, {"name": "b", "w": -1}],
+    ref: Optional[Input[Artifact]] = None,
+    threshold: float = 1e-3,
+    count: int = -2,
+) -> Dataset:
+    """Picks a candidate.
+
+    Returns:
+        Output: the picked candidate, as a dataset.
+    """
+    return None
+"#;
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn python_components_in_an_exit_handler() -> TestResult {
+    let python = format!(
+        r#"
+from typing import *
+from kfp import dsl
+from kfp.dsl import *
+
+@dsl.component(base_image="python:3.12", use_venv=True)
+{FINISH}
+@dsl.component(base_image="python:3.12", install_kfp_package=False, packages_to_install=["pandas"])
+{PICK}
+@dsl.component(base_image="python:3.12", kfp_package_path="git+https://example.org/kfp@refs/pull/1/head#subdirectory=sdk/python")
+def size(data: Input[Dataset]) -> int:
+    return 1
+
+@dsl.pipeline(name="exit-python")
+def pipeline():
+    f = finish()
+    with dsl.ExitHandler(f, name="main"):
+        p = pick(threshold=0.5)
+        size(data=p.output)
+"#
+    );
+    let finish = PythonComponent::new("finish", FINISH)?
+        .base_image("python:3.12")
+        .use_venv(true);
+    let pick = PythonComponent::new("pick", PICK)?
+        .base_image("python:3.12")
+        .install_kfp_package(false)
+        .packages_to_install(["pandas"]);
+    let size = PythonComponent::new(
+        "size",
+        "def size(data: Input[Dataset]) -> int:\n    return 1\n",
+    )?
+    .base_image("python:3.12")
+    .kfp_package_path("git+https://example.org/kfp@refs/pull/1/head#subdirectory=sdk/python");
+    let mut p = Pipeline::new("exit-python");
+    p.exit_handler(finish.task(), Some("main"), |p| {
+        let picked = p.add(pick.task().arg("threshold", 0.5));
+        p.add(size.task().arg("data", picked.output("Output")));
+    });
+    assert_same_ir(&python, &p)
+}

@@ -434,6 +434,24 @@ fn unescape(body: &str) -> Result<String, String> {
             Some('\'') => out.push('\''),
             Some('"') => out.push('"'),
             Some('\n') => {}
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some(kind @ ('x' | 'u' | 'U')) => {
+                let digits = match kind {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = chars.by_ref().take(digits).collect();
+                let code = u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == digits)
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("invalid escape \\{kind}{hex}"))?;
+                out.push(code);
+            }
             Some(other) => {
                 out.push('\\');
                 out.push(other);
@@ -750,8 +768,10 @@ mod tests {
             )
         );
         assert_eq!(
-            expression("[1, 'a\\n', None, (True,)]").unwrap().to_json(),
-            Some(serde_json::json!([1, "a\n", null, [true]]))
+            expression("[1, 'a\\n\\x41\\u00e9', None, (True,)]")
+                .unwrap()
+                .to_json(),
+            Some(serde_json::json!([1, "a\nA\u{e9}", null, [true]]))
         );
         assert!(expression("[1, 2").is_err());
         assert!(expression("f(x) y").is_err());
