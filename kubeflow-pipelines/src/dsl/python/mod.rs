@@ -3,6 +3,7 @@
 //! executor, exactly as the official SDK writes it.
 
 mod docstring;
+mod expr;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -11,7 +12,8 @@ use super::DslError;
 use super::component::{ContainerComponent, IoKind, Placeholder, artifact};
 use super::pipeline::Task;
 use crate::spec::{ArtifactTypeSchema, ParameterType};
-use parse::{FunctionDef, Py, python_repr};
+use expr::Py;
+use parse::{FunctionDef, python_repr};
 
 /// The KFP SDK version installed in the container to run the function (`kfp==…`), the
 /// version whose compiler output this crate reproduces.
@@ -386,11 +388,11 @@ fn signature(def: &FunctionDef) -> Result<(Vec<(String, IoKind)>, Vec<(String, I
             .ok_or_else(|| format!("parameter {name} has no type annotation"))?;
         let unsupported = || format!("parameter {name}: unsupported annotation `{text}`");
         let annotation =
-            strip_optional(parse::expression(text).map_err(|e| format!("parameter {name}: {e}"))?);
+            strip_optional(expr::expression(text).map_err(|e| format!("parameter {name}: {e}"))?);
         let default = match &param.default {
             None => None,
             Some(text) => Some(
-                parse::expression(text)
+                expr::expression(text)
                     .ok()
                     .and_then(|d| d.to_json())
                     .ok_or_else(|| {
@@ -485,7 +487,7 @@ fn signature(def: &FunctionDef) -> Result<(Vec<(String, IoKind)>, Vec<(String, I
 
     if let Some(text) = &def.returns {
         let unsupported = || format!("unsupported return annotation `{text}`");
-        let annotation = parse::expression(text).map_err(|e| format!("return annotation: {e}"))?;
+        let annotation = expr::expression(text).map_err(|e| format!("return annotation: {e}"))?;
         let output_kind = |annotation: &Py| -> Option<IoKind> {
             if let Some((ty, list)) = artifact_type(annotation) {
                 return Some(IoKind::Artifact {
