@@ -1,10 +1,14 @@
 //! Pipelines used as components of other pipelines compile to the same IR as the official
 //! compiler's nested `@dsl.pipeline` functions.
 //!
-//! Deviation, on purpose: the official compiler renames the executors of a nested pipeline that
-//! collide with the outer pipeline's in the iteration order of a protobuf map, which is not
-//! deterministic, so these tests compare modulo a canonical renaming of executor labels
-//! (`assert_same_ir_modulo_executor_labels`). Component names are compared as written.
+//! Deviation, on purpose: the official compiler renames the components and executors of a
+//! nested pipeline that collide with names already taken, in the iteration order of protobuf
+//! maps, which is not deterministic (compiling `nested_pipeline_in_a_loop_with_groups_inside`
+//! six times gave three different numberings). So these tests compare modulo a canonical
+//! renaming of components and executors (`assert_same_ir_modulo_names`, see
+//! `canonical_names`), which also absorbs a kfp 2.17.3 bug seen in some runs: chained renames
+//! leave two components on one executor. We rename in sorted order, one of the orders the
+//! official compiler may take.
 
 use kubeflow_pipelines::dsl::{
     Condition, ContainerComponent, DslError, Pipeline, Placeholder, artifact,
@@ -12,7 +16,7 @@ use kubeflow_pipelines::dsl::{
 use kubeflow_pipelines::spec::ParameterType;
 
 mod pipelines_ir_equal_support;
-use pipelines_ir_equal_support::{TestResult, assert_same_ir_modulo_executor_labels};
+use pipelines_ir_equal_support::{TestResult, assert_same_ir_modulo_names};
 
 fn make() -> ContainerComponent {
     ContainerComponent::new("make", "alpine")
@@ -131,7 +135,7 @@ def pipeline(text: str = "hi", flag: bool = True):
             .arg("data", m.output("out"))
             .arg("n", i2.output("Output")),
     );
-    assert_same_ir_modulo_executor_labels(python, &p)
+    assert_same_ir_modulo_names(python, &p)
 }
 
 #[test]
@@ -186,4 +190,58 @@ fn nested_pipeline_errors_name_the_task() {
     );
     let err = p.compile().unwrap_err();
     assert!(matches!(err, DslError::TypeMismatch { .. }), "{err}");
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn nested_pipeline_in_a_loop_with_groups_inside() -> TestResult {
+    let python = r##"
+from kfp import dsl
+
+@dsl.container_component
+def say(msg: str, out: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo "$0" | tee "$1"'], args=[msg, out])
+
+@dsl.pipeline(name="greet")
+def greet(name: str, loud: bool = False) -> str:
+    with dsl.If(loud == True):
+        say(msg=name)
+    s = say(msg="hello")
+    return s.outputs["out"]
+
+@dsl.pipeline(name="outer")
+def pipeline(names: list = ["a", "b"]):
+    first = say(msg="start")
+    with dsl.ParallelFor(names, parallelism=1) as n:
+        g = greet(name=n, loud=True).after(first)
+        with dsl.If(n == "a"):
+            say(msg=g.output)
+    greet(name="end")
+"##;
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .output("out", ParameterType::String)
+        .command(["sh", "-c", r#"echo "$0" | tee "$1""#])
+        .args([Placeholder::input("msg"), Placeholder::output_file("out")]);
+    let mut greet = Pipeline::new("greet");
+    let name = greet.parameter("name", ParameterType::String);
+    let loud = greet.parameter_with_default("loud", ParameterType::Boolean, false);
+    greet.condition(Condition::eq(&loud, true), |p| {
+        p.add(say.task().arg("msg", &name));
+    });
+    let s = greet.add(say.task().arg("msg", "hello"));
+    greet.output("Output", s.output("out"));
+
+    let mut p = Pipeline::new("outer");
+    let names =
+        p.parameter_with_default("names", ParameterType::List, serde_json::json!(["a", "b"]));
+    let first = p.add(say.task().arg("msg", "start"));
+    p.parallel_for(&names, ParameterType::String, Some(1), |p, n| {
+        let g = p.add(greet.task().arg("name", &n).arg("loud", true).after(&first));
+        p.condition(Condition::eq(&n, "a"), |p| {
+            p.add(say.task().arg("msg", g.output("Output")));
+        });
+    });
+    p.add(greet.task().arg("name", "end"));
+    assert_same_ir_modulo_names(python, &p)
 }
