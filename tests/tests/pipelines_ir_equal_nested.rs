@@ -7,8 +7,8 @@
 //! six times gave three different numberings). So these tests compare modulo a canonical
 //! renaming of components and executors (`assert_same_ir_modulo_names`, see
 //! `canonical_names`), which also absorbs a kfp 2.17.3 bug seen in some runs: chained renames
-//! leave two components on one executor. We rename in sorted order, one of the orders the
-//! official compiler may take.
+//! leave two components on one executor. We rename deterministically: sorted order, each name
+//! renamed once.
 
 use kubeflow_pipelines::dsl::{
     Condition, ContainerComponent, DslError, Pipeline, Placeholder, artifact,
