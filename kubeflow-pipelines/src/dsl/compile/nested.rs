@@ -38,7 +38,9 @@ impl Compiler<'_> {
     /// Names every task's component and executor in the order the official compiler does:
     /// groups parent first; in each group its subgroups, then its tasks; a nested pipeline's
     /// executors and components are merged (renamed when taken) before its own component is
-    /// named.
+    /// named. The merged names are taken in sorted order, each renamed once (the official
+    /// compiler takes them in protobuf map order, which varies from run to run, and may
+    /// rename a name twice).
     pub(super) fn name_components(&self) -> Result<Merged, DslError> {
         let p = self.p;
         let mut merged = Merged {
