@@ -62,19 +62,21 @@ pub(crate) fn dedent(text: &str) -> String {
 pub(crate) fn cleandoc(text: &str) -> String {
     let expanded = text.replace('\t', "        ");
     let mut lines: Vec<String> = expanded.split('\n').map(str::to_owned).collect();
+    // Counted in characters, as Python does (`len(line) - len(line.lstrip())`).
+    let indent = |line: &str| line.chars().take_while(|c| c.is_whitespace()).count();
     let margin = lines
         .iter()
         .skip(1)
         .filter(|l| !l.trim_start().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| indent(l))
         .min();
     if let Some(first) = lines.first_mut() {
         *first = first.trim_start().to_owned();
     }
     if let Some(margin) = margin {
         for line in lines.iter_mut().skip(1) {
-            let cut = margin.min(line.len() - line.trim_start().len());
-            *line = line[cut..].to_owned();
+            let cut = margin.min(indent(line));
+            *line = line.chars().skip(cut).collect();
         }
     }
     while lines.first().is_some_and(|l| l.trim().is_empty()) {
@@ -145,7 +147,7 @@ impl<'a> Scanner<'a> {
                 i += 2;
                 continue;
             }
-            if self.text[i..].starts_with(&delimiter) {
+            if bytes[i..].starts_with(delimiter.as_bytes()) {
                 let body = &self.text[body_start..i];
                 self.pos = i + delimiter.len();
                 return Ok(Some((body, raw)));
@@ -450,6 +452,27 @@ mod tests {
             def.docstring.as_deref(),
             Some("Does f.\n\nArgs:\n    a: the a.")
         );
+    }
+
+    #[test]
+    fn odd_text_gives_errors_not_panics() {
+        let samples = [
+            "def f(a: str = \"\\é\"):\n  pass",
+            "def f(a: str = '\\",
+            "def f(a: int = [1, 2",
+            "def f(a: 'é\u{3000}'):\n\u{3000}\u{3000}\"\"\"é\n\u{3000}x\"\"\"",
+            "def é(",
+            "def",
+            "def f(a: int) -> :",
+            "\u{3000}def f():\n pass",
+            "def f(a: int = 1e999): pass",
+        ];
+        for sample in samples {
+            let _ = function_def(sample);
+            let _ = cleandoc(sample);
+            let _ = dedent(sample);
+            let _ = super::super::expr::expression(sample);
+        }
     }
 
     #[test]
