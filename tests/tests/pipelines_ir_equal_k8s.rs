@@ -1,5 +1,5 @@
-//! kfp-kubernetes volumes and scheduling (CreatePVC / mount_pvc / DeletePVC, node affinity)
-//! and loops over lists of artifacts compile to the same IR as the official compiler.
+//! kfp-kubernetes volumes and scheduling (CreatePVC / mount_pvc / DeletePVC, node affinity,
+//! empty dirs, ephemeral volumes, security context) and loops over lists of artifacts compile to the same IR as the official compiler.
 //!
 //! Deviation, on purpose: the official `CreatePVC` and `DeletePVC` components carry
 //! kfp-kubernetes' docstrings as input descriptions; ours carry none (we do not copy that
@@ -7,7 +7,8 @@
 //! document before comparing. Everything else is compared as written.
 
 use kubeflow_pipelines::dsl::{
-    ContainerComponent, DslError, NodeAffinity, Pipeline, Placeholder, artifact,
+    ContainerComponent, DslError, EmptyDir, EphemeralVolume, NodeAffinity, Pipeline, Placeholder,
+    SecurityContext, artifact,
 };
 use kubeflow_pipelines::spec::ParameterType;
 use serde_json::{Value, json};
@@ -213,4 +214,78 @@ fn invalid_kubernetes_settings_and_artifact_loops_are_reported() {
     });
     let err = p.compile().unwrap_err();
     assert!(matches!(err, DslError::TypeMismatch { .. }), "{err}");
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn empty_dirs_ephemeral_volumes_and_security_context() -> TestResult {
+    let python = r##"
+from kfp import dsl, kubernetes
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.pipeline(name="volumes")
+def pipeline():
+    t = say(msg="a")
+    kubernetes.empty_dir_mount(t, volume_name="scratch", mount_path="/scratch")
+    kubernetes.empty_dir_mount(t, volume_name="shm", mount_path="/dev/shm", medium="Memory", size_limit="1Gi")
+    kubernetes.add_ephemeral_volume(t, volume_name="eph", mount_path="/eph", access_modes=["ReadWriteOnce"], size="1Gi")
+    kubernetes.add_ephemeral_volume(t, volume_name="eph2", mount_path="/eph2", access_modes=["ReadWriteOnce", "ReadOnlyMany"], size="2Gi", storage_class_name="fast", labels={"a": "b"}, annotations={"c": "d"})
+    kubernetes.set_security_context(t, run_as_user=1000, run_as_non_root=True)
+    t2 = say(msg="b")
+    kubernetes.set_security_context(t2, run_as_group=0)
+"##;
+    let mut p = Pipeline::new("volumes");
+    p.add(
+        say()
+            .task()
+            .arg("msg", "a")
+            .empty_dir(EmptyDir::new("scratch", "/scratch"))
+            .empty_dir(
+                EmptyDir::new("shm", "/dev/shm")
+                    .medium("Memory")
+                    .size_limit("1Gi"),
+            )
+            .ephemeral_volume(EphemeralVolume::new(
+                "eph",
+                "/eph",
+                ["ReadWriteOnce"],
+                "1Gi",
+            ))
+            .ephemeral_volume(
+                EphemeralVolume::new("eph2", "/eph2", ["ReadWriteOnce", "ReadOnlyMany"], "2Gi")
+                    .storage_class("fast")
+                    .label("a", "b")
+                    .annotation("c", "d"),
+            )
+            .security_context(
+                SecurityContext::new()
+                    .run_as_user(1000)
+                    .run_as_non_root(true),
+            ),
+    );
+    p.add(
+        say()
+            .task()
+            .arg("msg", "b")
+            .security_context(SecurityContext::new().run_as_group(0)),
+    );
+    assert_same_ir(python, &p)
+}
+
+#[test]
+fn invalid_security_contexts_are_reported() {
+    for context in [
+        SecurityContext::new(),
+        SecurityContext::new().run_as_user(-1),
+    ] {
+        let mut p = Pipeline::new("p");
+        p.add(say().task().arg("msg", "a").security_context(context));
+        assert!(matches!(
+            p.compile(),
+            Err(DslError::InvalidKubernetesSetting { .. })
+        ));
+    }
 }

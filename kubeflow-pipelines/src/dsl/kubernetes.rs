@@ -1,6 +1,8 @@
 //! Kubernetes platform configuration of tasks (the kfp-kubernetes extension): secrets and
-//! config maps as environment variables or volumes, PVC mounts, node selectors, tolerations,
-//! image pull secrets, pod labels and annotations, timeouts and field paths.
+//! config maps as environment variables or volumes, PVC mounts (and the `CreatePVC` /
+//! `DeletePVC` components), empty dirs, ephemeral volumes, node selectors, node affinity,
+//! tolerations, security context, image pull secrets, pod labels and annotations, timeouts and
+//! field paths.
 
 use super::component::{ContainerComponent, IoKind};
 use super::pipeline::{Source, Task};
@@ -56,6 +58,128 @@ pub(crate) enum KubernetesSetting {
     ImagePullPolicy(String),
     NodeAffinity(NodeAffinity),
     NodeAffinityJson(Source),
+    EmptyDir(EmptyDir),
+    EphemeralVolume(EphemeralVolume),
+    SecurityContext(SecurityContext),
+}
+
+/// An `emptyDir` volume mounted in the task's container (`kubernetes.empty_dir_mount`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmptyDir {
+    pub(crate) volume_name: String,
+    pub(crate) mount_path: String,
+    pub(crate) medium: Option<String>,
+    pub(crate) size_limit: Option<String>,
+}
+
+impl EmptyDir {
+    /// Volume `volume_name` mounted at `mount_path`.
+    pub fn new(volume_name: impl Into<String>, mount_path: impl Into<String>) -> Self {
+        Self {
+            volume_name: volume_name.into(),
+            mount_path: mount_path.into(),
+            medium: None,
+            size_limit: None,
+        }
+    }
+
+    /// The storage medium: `Memory` or `HugePages`.
+    pub fn medium(mut self, medium: impl Into<String>) -> Self {
+        self.medium = Some(medium.into());
+        self
+    }
+
+    /// The largest size, e.g. `1Gi`.
+    pub fn size_limit(mut self, size: impl Into<String>) -> Self {
+        self.size_limit = Some(size.into());
+        self
+    }
+}
+
+/// A generic ephemeral volume: a PVC created with the pod and deleted with it
+/// (`kubernetes.add_ephemeral_volume`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EphemeralVolume {
+    pub(crate) volume_name: String,
+    pub(crate) mount_path: String,
+    pub(crate) access_modes: Vec<String>,
+    pub(crate) size: String,
+    pub(crate) storage_class_name: Option<String>,
+    pub(crate) labels: std::collections::BTreeMap<String, String>,
+    pub(crate) annotations: std::collections::BTreeMap<String, String>,
+}
+
+impl EphemeralVolume {
+    /// Volume `volume_name` of `size` (e.g. `1Gi`) mounted at `mount_path`, with
+    /// `access_modes` such as `ReadWriteOnce`; the cluster's default storage class.
+    pub fn new(
+        volume_name: impl Into<String>,
+        mount_path: impl Into<String>,
+        access_modes: impl IntoIterator<Item = impl Into<String>>,
+        size: impl Into<String>,
+    ) -> Self {
+        Self {
+            volume_name: volume_name.into(),
+            mount_path: mount_path.into(),
+            access_modes: access_modes.into_iter().map(Into::into).collect(),
+            size: size.into(),
+            storage_class_name: None,
+            labels: Default::default(),
+            annotations: Default::default(),
+        }
+    }
+
+    /// The storage class to provision from.
+    pub fn storage_class(mut self, name: impl Into<String>) -> Self {
+        self.storage_class_name = Some(name.into());
+        self
+    }
+
+    /// A label of the created PVC.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// An annotation of the created PVC.
+    pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.annotations.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Identity of the task's container (`kubernetes.set_security_context`): at least one of the
+/// fields, user and group ids not negative (checked when the pipeline compiles).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecurityContext {
+    pub(crate) run_as_user: Option<i64>,
+    pub(crate) run_as_group: Option<i64>,
+    pub(crate) run_as_non_root: Option<bool>,
+}
+
+impl SecurityContext {
+    /// An empty security context; set at least one field.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The user id the container runs as.
+    pub fn run_as_user(mut self, uid: i64) -> Self {
+        self.run_as_user = Some(uid);
+        self
+    }
+
+    /// The group id the container runs as.
+    pub fn run_as_group(mut self, gid: i64) -> Self {
+        self.run_as_group = Some(gid);
+        self
+    }
+
+    /// Whether the container must run as a non-root user.
+    pub fn run_as_non_root(mut self, non_root: bool) -> Self {
+        self.run_as_non_root = Some(non_root);
+        self
+    }
 }
 
 /// A node affinity term (`kubernetes.add_node_affinity`): required, or preferred with a
@@ -328,6 +452,22 @@ impl Task {
     /// earlier JSON affinity of the task.
     pub fn node_affinity_json(self, affinity: impl Into<Source>) -> Self {
         self.kubernetes(KubernetesSetting::NodeAffinityJson(affinity.into()))
+    }
+
+    /// Mounts an `emptyDir` volume (`kubernetes.empty_dir_mount`).
+    pub fn empty_dir(self, volume: EmptyDir) -> Self {
+        self.kubernetes(KubernetesSetting::EmptyDir(volume))
+    }
+
+    /// Adds a generic ephemeral volume (`kubernetes.add_ephemeral_volume`).
+    pub fn ephemeral_volume(self, volume: EphemeralVolume) -> Self {
+        self.kubernetes(KubernetesSetting::EphemeralVolume(volume))
+    }
+
+    /// Sets fields of the container's security context (`kubernetes.set_security_context`);
+    /// later calls override the fields they set.
+    pub fn security_context(self, context: SecurityContext) -> Self {
+        self.kubernetes(KubernetesSetting::SecurityContext(context))
     }
 
     /// Sets an environment variable from a pod field (`kubernetes.use_field_path_as_env`),

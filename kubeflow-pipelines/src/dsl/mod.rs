@@ -37,6 +37,6 @@ pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
 pub use error::DslError;
 pub use groups::Branches;
-pub use kubernetes::{NodeAffinity, Toleration};
+pub use kubernetes::{EmptyDir, EphemeralVolume, NodeAffinity, SecurityContext, Toleration};
 pub use pipeline::{Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle};
 pub use python::{DEFAULT_BASE_IMAGE, KFP_RUNTIME_VERSION, PythonComponent};

@@ -175,6 +175,76 @@ impl Compiler<'_> {
                     let term = self.node_affinity_term(t, &affinity)?;
                     config.node_affinity.push(term);
                 }
+                KubernetesSetting::EmptyDir(volume) => {
+                    let mut item = serde_json::Map::new();
+                    item.insert("volumeName".into(), Value::from(volume.volume_name));
+                    item.insert("mountPath".into(), Value::from(volume.mount_path));
+                    if let Some(medium) = volume.medium {
+                        item.insert("medium".into(), Value::from(medium));
+                    }
+                    if let Some(size) = volume.size_limit {
+                        item.insert("sizeLimit".into(), Value::from(size));
+                    }
+                    config.empty_dir_mounts.push(item);
+                }
+                KubernetesSetting::EphemeralVolume(volume) => {
+                    let mut item = serde_json::Map::new();
+                    item.insert("volumeName".into(), Value::from(volume.volume_name));
+                    item.insert("mountPath".into(), Value::from(volume.mount_path));
+                    if !volume.access_modes.is_empty() {
+                        item.insert("accessModes".into(), Value::from(volume.access_modes));
+                    }
+                    item.insert("size".into(), Value::from(volume.size));
+                    match volume.storage_class_name {
+                        Some(name) => item.insert("storageClassName".into(), Value::from(name)),
+                        None => item.insert("defaultStorageClass".into(), Value::Bool(true)),
+                    };
+                    if !volume.labels.is_empty() || !volume.annotations.is_empty() {
+                        let mut metadata = serde_json::Map::new();
+                        for (key, map) in [
+                            ("labels", volume.labels),
+                            ("annotations", volume.annotations),
+                        ] {
+                            if !map.is_empty() {
+                                metadata.insert(key.into(), serde_json::json!(map));
+                            }
+                        }
+                        item.insert("metadata".into(), Value::Object(metadata));
+                    }
+                    config.generic_ephemeral_volume.push(item);
+                }
+                KubernetesSetting::SecurityContext(context) => {
+                    let task = self.p.tasks[t].name.clone();
+                    let invalid = |message: String| DslError::InvalidKubernetesSetting {
+                        task: task.clone(),
+                        message,
+                    };
+                    if context == crate::dsl::SecurityContext::default() {
+                        return Err(invalid("a security context sets at least one field".into()));
+                    }
+                    let entry = config
+                        .other
+                        .entry("securityContext")
+                        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                    let Some(fields) = entry.as_object_mut() else {
+                        return Err(invalid("securityContext is not an object".into()));
+                    };
+                    for (key, id) in [
+                        ("runAsUser", context.run_as_user),
+                        ("runAsGroup", context.run_as_group),
+                    ] {
+                        if let Some(id) = id {
+                            if id < 0 {
+                                return Err(invalid(format!("{key} must be 0 or more, got {id}")));
+                            }
+                            // int64 fields are strings in protobuf JSON.
+                            fields.insert(key.into(), Value::from(id.to_string()));
+                        }
+                    }
+                    if let Some(non_root) = context.run_as_non_root {
+                        fields.insert("runAsNonRoot".into(), Value::Bool(non_root));
+                    }
+                }
                 KubernetesSetting::NodeAffinityJson(source) => {
                     let name = self.p.tasks[t].name.clone();
                     if let Source::Constant(value) = &source
