@@ -196,6 +196,17 @@ fn invalid_kubernetes_settings_and_artifact_loops_are_reported() {
         p.compile(),
         Err(DslError::InvalidKubernetesSetting { .. })
     ));
+    let mut p = Pipeline::new("p");
+    p.add(
+        say()
+            .task()
+            .arg("msg", "a")
+            .toleration_json(json!({"key": "k", "toleration_seconds": "soon"})),
+    );
+    assert!(matches!(
+        p.compile(),
+        Err(DslError::InvalidKubernetesSetting { .. })
+    ));
 
     // A loop over something that is not an input artifact list.
     let mut p = Pipeline::new("p");
@@ -288,4 +299,53 @@ fn invalid_security_contexts_are_reported() {
             Err(DslError::InvalidKubernetesSetting { .. })
         ));
     }
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn node_selector_and_toleration_json() -> TestResult {
+    let python = r##"
+from kfp import dsl, kubernetes
+
+@dsl.container_component
+def say(msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg])
+
+@dsl.pipeline(name="json-settings")
+def pipeline(sel: dict = {"disk": "ssd"}, tol: dict = {"key": "gpu", "operator": "Exists"}):
+    t = say(msg="a")
+    kubernetes.add_node_selector_json(t, {"zone": "a"})
+    kubernetes.add_toleration_json(t, {"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"})
+    kubernetes.add_toleration_json(t, [{"key": "k2", "operator": "Exists"}])
+    t2 = say(msg="b")
+    kubernetes.add_node_selector_json(t2, sel)
+    kubernetes.add_toleration_json(t2, tol)
+    kubernetes.add_node_selector(t2, "x", "y")
+"##;
+    let mut p = Pipeline::new("json-settings");
+    let sel = p.parameter_with_default("sel", ParameterType::Struct, json!({"disk": "ssd"}));
+    let tol = p.parameter_with_default(
+        "tol",
+        ParameterType::Struct,
+        json!({"key": "gpu", "operator": "Exists"}),
+    );
+    p.add(
+        say()
+            .task()
+            .arg("msg", "a")
+            .node_selector_json(json!({"zone": "a"}))
+            .toleration_json(
+                json!({"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"}),
+            )
+            .toleration_json(json!([{"key": "k2", "operator": "Exists"}])),
+    );
+    p.add(
+        say()
+            .task()
+            .arg("msg", "b")
+            .node_selector_json(&sel)
+            .toleration_json(&tol)
+            .node_selector("x", "y"),
+    );
+    assert_same_ir(python, &p)
 }

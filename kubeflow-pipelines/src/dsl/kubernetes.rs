@@ -58,6 +58,8 @@ pub(crate) enum KubernetesSetting {
     ImagePullPolicy(String),
     NodeAffinity(NodeAffinity),
     NodeAffinityJson(Source),
+    NodeSelectorJson(Source),
+    TolerationJson(Source),
     EmptyDir(EmptyDir),
     EphemeralVolume(EphemeralVolume),
     SecurityContext(SecurityContext),
@@ -452,6 +454,20 @@ impl Task {
     /// earlier JSON affinity of the task.
     pub fn node_affinity_json(self, affinity: impl Into<Source>) -> Self {
         self.kubernetes(KubernetesSetting::NodeAffinityJson(affinity.into()))
+    }
+
+    /// Sets the node selector from a JSON object of labels, given as a constant or a pipeline
+    /// parameter (`kubernetes.add_node_selector_json`).
+    pub fn node_selector_json(self, selector: impl Into<Source>) -> Self {
+        self.kubernetes(KubernetesSetting::NodeSelectorJson(selector.into()))
+    }
+
+    /// Adds tolerations from JSON (`kubernetes.add_toleration_json`): a constant object or list
+    /// of objects (`key`, `operator`, `value`, `effect`, `toleration_seconds`) becomes
+    /// tolerations as [`toleration`](Self::toleration) makes them; a pipeline parameter is
+    /// passed as is.
+    pub fn toleration_json(self, tolerations: impl Into<Source>) -> Self {
+        self.kubernetes(KubernetesSetting::TolerationJson(tolerations.into()))
     }
 
     /// Mounts an `emptyDir` volume (`kubernetes.empty_dir_mount`).

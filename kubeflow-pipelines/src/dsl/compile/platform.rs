@@ -175,6 +175,29 @@ impl Compiler<'_> {
                     let term = self.node_affinity_term(t, &affinity)?;
                     config.node_affinity.push(term);
                 }
+                KubernetesSetting::NodeSelectorJson(source) => {
+                    let parameter = self.json_parameter(t, &source, "node selector", false)?;
+                    config
+                        .node_selector
+                        .get_or_insert_with(Default::default)
+                        .node_selector_json = Some(parameter);
+                }
+                KubernetesSetting::TolerationJson(source) => match &source {
+                    Source::Constant(Value::Array(items)) => {
+                        for item in items {
+                            config.tolerations.push(self.toleration_from_json(t, item)?);
+                        }
+                    }
+                    Source::Constant(item) => {
+                        config.tolerations.push(self.toleration_from_json(t, item)?);
+                    }
+                    other => {
+                        let mut item = crate::spec::Toleration::default();
+                        item.toleration_json =
+                            Some(self.json_parameter(t, other, "toleration", true)?);
+                        config.tolerations.push(item);
+                    }
+                },
                 KubernetesSetting::EmptyDir(volume) => {
                     let mut item = serde_json::Map::new();
                     item.insert("volumeName".into(), Value::from(volume.volume_name));
@@ -247,20 +270,7 @@ impl Compiler<'_> {
                 }
                 KubernetesSetting::NodeAffinityJson(source) => {
                     let name = self.p.tasks[t].name.clone();
-                    if let Source::Constant(value) = &source
-                        && !value.is_object()
-                    {
-                        return Err(DslError::InvalidKubernetesSetting {
-                            task: name,
-                            message: format!("node affinity JSON {value} is not an object"),
-                        });
-                    }
-                    let parameter = match &source {
-                        Source::Constant(value) => {
-                            InputParameterSpec::constant(protobuf_value(value))
-                        }
-                        other => self.platform_parameter(t, other)?,
-                    };
+                    let parameter = self.json_parameter(t, &source, "node affinity", false)?;
                     let value = serde_json::to_value(parameter).map_err(|err| {
                         DslError::InvalidKubernetesSetting {
                             task: name,
@@ -281,6 +291,65 @@ impl Compiler<'_> {
 }
 
 impl Compiler<'_> {
+    /// A JSON setting given as a constant object (`list_ok`: or list) or a channel.
+    fn json_parameter(
+        &mut self,
+        t: usize,
+        source: &Source,
+        what: &str,
+        list_ok: bool,
+    ) -> Result<InputParameterSpec, DslError> {
+        match source {
+            Source::Constant(value) => {
+                if !(value.is_object() || list_ok && value.is_array()) {
+                    return Err(DslError::InvalidKubernetesSetting {
+                        task: self.p.tasks[t].name.clone(),
+                        message: format!("{what} JSON {value} is not an object"),
+                    });
+                }
+                Ok(InputParameterSpec::constant(protobuf_value(value)))
+            }
+            other => self.platform_parameter(t, other),
+        }
+    }
+
+    /// A toleration from a JSON object, as `add_toleration_json` reads a constant.
+    fn toleration_from_json(
+        &self,
+        t: usize,
+        value: &Value,
+    ) -> Result<crate::spec::Toleration, DslError> {
+        let invalid = |message: String| DslError::InvalidKubernetesSetting {
+            task: self.p.tasks[t].name.clone(),
+            message,
+        };
+        let Some(object) = value.as_object() else {
+            return Err(invalid(format!("toleration JSON {value} is not an object")));
+        };
+        let text = |key: &str| -> Result<Option<String>, DslError> {
+            match object.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.clone())),
+                Some(other) => Err(invalid(format!("toleration {key} {other} is not a string"))),
+            }
+        };
+        let mut item = crate::spec::Toleration::default();
+        item.key = text("key")?;
+        item.operator = text("operator")?;
+        item.value = text("value")?;
+        item.effect = text("effect")?;
+        item.toleration_seconds = match object.get("toleration_seconds") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.is_i64() => Some(Value::String(n.to_string())),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "toleration toleration_seconds {other} is not an integer"
+                )));
+            }
+        };
+        Ok(item)
+    }
+
     /// A node affinity term as kfp-kubernetes writes it, after its checks.
     fn node_affinity_term(
         &self,
