@@ -1,5 +1,6 @@
 //! Pipelines used as components of other pipelines compile to the same IR as the official
-//! compiler's nested `@dsl.pipeline` functions.
+//! compiler's nested `@dsl.pipeline` functions; so do pipeline outputs collected from loops or
+//! chosen by if / else chains (`dsl.Collected`, `dsl.OneOf` returned by a pipeline).
 //!
 //! Deviation, on purpose: the official compiler renames the components and executors of a
 //! nested pipeline that collide with names already taken, in the iteration order of protobuf
@@ -16,7 +17,7 @@ use kubeflow_pipelines::dsl::{
 use kubeflow_pipelines::spec::ParameterType;
 
 mod pipelines_ir_equal_support;
-use pipelines_ir_equal_support::{TestResult, assert_same_ir_modulo_names};
+use pipelines_ir_equal_support::{TestResult, assert_same_ir, assert_same_ir_modulo_names};
 
 fn make() -> ContainerComponent {
     ContainerComponent::new("make", "alpine")
@@ -243,5 +244,129 @@ def pipeline(names: list = ["a", "b"]):
         });
     });
     p.add(greet.task().arg("name", "end"));
+    assert_same_ir_modulo_names(python, &p)
+}
+
+/// `producer(flag: bool = True) -> NamedTuple(datasets=List[Dataset], counts=List[int], msg=str)`:
+/// outputs collected from a loop and chosen by an if / else chain.
+fn producer() -> Pipeline {
+    let make = ContainerComponent::new("make", "alpine")
+        .input("seed", ParameterType::NumberInteger)
+        .output_artifact("out", artifact::dataset())
+        .output("n", ParameterType::NumberInteger)
+        .command(["sh", "-c", r#"echo "$0" > "$1""#])
+        .args([
+            Placeholder::input("seed"),
+            Placeholder::output_path("out"),
+            Placeholder::output_file("n"),
+        ]);
+    let say = ContainerComponent::new("say", "alpine")
+        .input("msg", ParameterType::String)
+        .output("out", ParameterType::String)
+        .command(["echo"])
+        .args([Placeholder::input("msg"), Placeholder::output_file("out")]);
+    let mut p = Pipeline::new("pout");
+    let flag = p.parameter_with_default("flag", ParameterType::Boolean, true);
+    let m = p.parallel_for_items(vec![1.into(), 2.into()], None, |p, seed| {
+        p.add(make.task().arg("seed", seed))
+    });
+    let (a, b) = p.branches(|b| {
+        let a = b.if_(Condition::eq(&flag, true), |p| {
+            p.add(say.task().arg("msg", "yes"))
+        });
+        let no = b.else_(|p| p.add(say.task().arg("msg", "no")));
+        (a, no)
+    });
+    let msg = p.one_of([a.output("out"), b.output("out")]);
+    p.output("datasets", m.collected("out"));
+    p.output("counts", m.collected("n"));
+    p.output("msg", msg);
+    p
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn pipeline_outputs_from_loops_and_branches() -> TestResult {
+    let python = r##"
+from typing import NamedTuple
+from typing import List
+from kfp import dsl
+from kfp.dsl import Dataset, Input
+
+@dsl.container_component
+def make(seed: int, out: dsl.Output[dsl.Dataset], n: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo "$0" > "$1"'], args=[seed, out.path, n])
+
+@dsl.container_component
+def say(msg: str, out: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg, out])
+
+@dsl.pipeline(name="pout")
+def pipeline(flag: bool = True) -> NamedTuple("Outputs", datasets=List[Dataset], counts=List[int], msg=str):
+    with dsl.ParallelFor([1, 2]) as seed:
+        m = make(seed=seed)
+    with dsl.If(flag == True):
+        a = say(msg="yes")
+    with dsl.Else():
+        b = say(msg="no")
+    Outputs = NamedTuple("Outputs", datasets=List[Dataset], counts=List[int], msg=str)
+    return Outputs(datasets=dsl.Collected(m.outputs["out"]), counts=dsl.Collected(m.outputs["n"]), msg=dsl.OneOf(a.output, b.output))
+"##;
+    assert_same_ir(python, &producer())
+}
+
+#[test]
+#[ignore = "needs the real servers started by scripts/test"]
+fn nested_pipeline_with_collected_and_one_of_outputs() -> TestResult {
+    let python = r##"
+from typing import NamedTuple
+from typing import List
+from kfp import dsl
+from kfp.dsl import Dataset, Input
+
+@dsl.container_component
+def make(seed: int, out: dsl.Output[dsl.Dataset], n: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo "$0" > "$1"'], args=[seed, out.path, n])
+
+@dsl.container_component
+def say(msg: str, out: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[msg, out])
+
+@dsl.pipeline(name="pout")
+def producer(flag: bool = True) -> NamedTuple("Outputs", datasets=List[Dataset], counts=List[int], msg=str):
+    with dsl.ParallelFor([1, 2]) as seed:
+        m = make(seed=seed)
+    with dsl.If(flag == True):
+        a = say(msg="yes")
+    with dsl.Else():
+        b = say(msg="no")
+    Outputs = NamedTuple("Outputs", datasets=List[Dataset], counts=List[int], msg=str)
+    return Outputs(datasets=dsl.Collected(m.outputs["out"]), counts=dsl.Collected(m.outputs["n"]), msg=dsl.OneOf(a.output, b.output))
+
+@dsl.container_component
+def consume(data: dsl.Input[List[dsl.Dataset]], counts: list, msg: str):
+    return dsl.ContainerSpec(image="alpine", command=["ls"], args=[counts, msg])
+
+@dsl.pipeline(name="outer")
+def pipeline():
+    p = producer(flag=False)
+    consume(data=p.outputs["datasets"], counts=p.outputs["counts"], msg=p.outputs["msg"])
+"##;
+    let consume = ContainerComponent::new("consume", "alpine")
+        .input_artifact_list("data", artifact::dataset())
+        .input("counts", ParameterType::List)
+        .input("msg", ParameterType::String)
+        .command(["ls"])
+        .args([Placeholder::input("counts"), Placeholder::input("msg")]);
+    let inner = producer();
+    let mut p = Pipeline::new("outer");
+    let made = p.add(inner.task().arg("flag", false));
+    p.add(
+        consume
+            .task()
+            .arg("data", made.output("datasets"))
+            .arg("counts", made.output("counts"))
+            .arg("msg", made.output("msg")),
+    );
     assert_same_ir_modulo_names(python, &p)
 }

@@ -79,15 +79,38 @@ impl Pipeline {
     pub(crate) fn component_outputs(&self) -> Vec<(String, IoKind)> {
         self.outputs
             .iter()
-            .filter_map(|(name, source)| {
-                let Source::TaskOutput { task, key } = source else {
-                    return None;
-                };
+            .filter_map(|(name, source)| Some((name.clone(), self.output_kind(source)?)))
+            .collect()
+    }
+
+    /// The kind of a pipeline output: a task output, its collected list, or a `OneOf`.
+    fn output_kind(&self, source: &Source) -> Option<IoKind> {
+        match source {
+            Source::TaskOutput { task, key } => {
                 let node = self.tasks.get(task.index)?;
                 let outputs = super::compile::outputs_of(&node.task);
-                let (_, kind) = outputs.into_iter().find(|(n, _)| n == key)?;
-                Some((name.clone(), kind))
-            })
-            .collect()
+                outputs.into_iter().find(|(n, _)| n == key).map(|(_, k)| k)
+            }
+            Source::Collected { task, key } => {
+                let single = self.output_kind(&Source::TaskOutput {
+                    task: task.clone(),
+                    key: key.clone(),
+                })?;
+                Some(match single {
+                    IoKind::Parameter { .. } => IoKind::Parameter {
+                        ty: ParameterType::List,
+                        default: None,
+                        optional: false,
+                    },
+                    IoKind::Artifact { ty, .. } => IoKind::Artifact {
+                        ty,
+                        list: true,
+                        optional: false,
+                    },
+                })
+            }
+            Source::OneOf { sources, .. } => self.output_kind(sources.first()?),
+            _ => None,
+        }
     }
 }

@@ -561,8 +561,10 @@ impl Pipeline {
         }
     }
 
-    /// Declares a pipeline output: an output of a task at the top level of the pipeline (a
-    /// Python pipeline's return value; a single output is named `Output` there).
+    /// Declares a pipeline output (a Python pipeline's return value; a single output is named
+    /// `Output` there): an output of a task at the top level of the pipeline, the collected
+    /// outputs of a task in a top-level loop ([`TaskHandle::collected`]), or the `OneOf` of a
+    /// top-level if / elif / else chain ([`Pipeline::one_of`]).
     pub fn output(&mut self, name: impl Into<String>, source: impl Into<Source>) {
         let name = name.into();
         if self.outputs.iter().any(|(n, _)| *n == name) {

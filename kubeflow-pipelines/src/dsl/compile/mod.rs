@@ -6,6 +6,7 @@ mod condition;
 mod executor;
 mod loops;
 mod nested;
+mod outputs;
 mod platform;
 
 use executor::{container_component, importer_component};
@@ -277,6 +278,13 @@ impl Compiler<'_> {
             }
         }
 
+        // Pipeline outputs first: collected and OneOf outputs are declared on their groups.
+        let root_outputs = if p.outputs.is_empty() {
+            None
+        } else {
+            Some(self.pipeline_outputs()?)
+        };
+
         // Assemble the DAGs, innermost groups included as tasks of their parents.
         let mut dags: Vec<BTreeMap<String, PipelineTaskSpec>> =
             vec![BTreeMap::new(); p.groups.len()];
@@ -332,8 +340,7 @@ impl Compiler<'_> {
         let mut root = ComponentSpec::default();
         let mut dag = DagSpec::default();
         dag.tasks = std::mem::take(&mut dags[0]);
-        if !p.outputs.is_empty() {
-            let (outputs, definitions) = self.pipeline_outputs()?;
+        if let Some((outputs, definitions)) = root_outputs {
             dag.outputs = Some(outputs);
             root.output_definitions = Some(definitions);
         }
@@ -380,55 +387,6 @@ impl Compiler<'_> {
             platform
         });
         Ok((spec, platform))
-    }
-
-    /// The pipeline outputs: selectors in the root DAG and their definitions.
-    fn pipeline_outputs(&self) -> Result<(DagOutputsSpec, ComponentOutputsSpec), DslError> {
-        let mut outputs = DagOutputsSpec::default();
-        let mut definitions = ComponentOutputsSpec::default();
-        for (name, source) in &self.p.outputs {
-            let invalid = |message: String| DslError::InvalidOutput {
-                output: name.clone(),
-                message,
-            };
-            let channel = self.channel_of(&format!("pipeline output {name}"), source)?;
-            let Some(Channel::Output { task, key, kind }) = channel else {
-                return Err(invalid("a pipeline output is an output of a task".into()));
-            };
-            if self.p.tasks[task].group != 0 {
-                return Err(invalid(format!(
-                    "task {} is inside {}; pipeline outputs come from top-level tasks",
-                    self.p.tasks[task].name, self.p.groups[self.p.tasks[task].group].name
-                )));
-            }
-            let producer = self.p.tasks[task].name.clone();
-            match kind {
-                IoKind::Parameter { ty, .. } => {
-                    let mut selector = ParameterSelectorSpec::default();
-                    selector.producer_subtask = Some(producer);
-                    selector.output_parameter_key = Some(key);
-                    let mut output = DagOutputParameterSpec::default();
-                    output.value_from_parameter = Some(selector);
-                    outputs.parameters.insert(name.clone(), output);
-                    let mut def = OutputParameterDefinition::default();
-                    def.parameter_type = Some(ty);
-                    definitions.parameters.insert(name.clone(), def);
-                }
-                IoKind::Artifact { ty, list, .. } => {
-                    let mut selector = ArtifactSelectorSpec::default();
-                    selector.producer_subtask = Some(producer);
-                    selector.output_artifact_key = Some(key);
-                    let mut output = DagOutputArtifactSpec::default();
-                    output.artifact_selectors = vec![selector];
-                    outputs.artifacts.insert(name.clone(), output);
-                    let mut def = OutputArtifactDefinition::default();
-                    def.artifact_type = Some(ty);
-                    def.is_artifact_list = list.then_some(true);
-                    definitions.artifacts.insert(name.clone(), def);
-                }
-            }
-        }
-        Ok((outputs, definitions))
     }
 
     fn compile_task(
