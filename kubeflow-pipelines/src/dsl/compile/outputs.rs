@@ -22,8 +22,7 @@ impl Compiler<'_> {
                     let group = self.p.tasks[task].group;
                     if group != 0 {
                         return Err(invalid(format!(
-                            "task {} is inside {}; pipeline outputs come from top-level tasks, \
-                             loops and if / elif / else chains",
+                            "task {} is inside {}; pipeline outputs come from top-level tasks",
                             self.p.tasks[task].name, self.p.groups[group].name
                         )));
                     }
