@@ -5,78 +5,10 @@
 use kubeflow_pipelines::dsl::{
     Condition, ContainerComponent, Importer, Pipeline, Placeholder, Retry, Toleration, artifact,
 };
-use kubeflow_pipelines::spec::{CompiledPipeline, ParameterType, PipelineSpec};
-use kubeflow_test_support::python::compile_pipeline;
-use serde_json::Value;
+use kubeflow_pipelines::spec::ParameterType;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Names the first path where two JSON values differ.
-fn first_difference(left: &Value, right: &Value, path: &str) -> Option<String> {
-    match (left, right) {
-        (Value::Object(a), Value::Object(b)) => {
-            for key in a.keys().chain(b.keys()) {
-                let sub = format!("{path}.{key}");
-                match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => {
-                        if let Some(diff) = first_difference(x, y, &sub) {
-                            return Some(diff);
-                        }
-                    }
-                    (x, y) => return Some(format!("{sub}: python {x:?} vs rust {y:?}")),
-                }
-            }
-            None
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]"))),
-        _ if left == right => None,
-        _ => Some(format!("{path}: python {left} vs rust {right}")),
-    }
-}
-
-fn without_sdk_version(spec: &PipelineSpec) -> Result<Value, Box<dyn std::error::Error>> {
-    let mut value = serde_json::to_value(spec)?;
-    if let Some(object) = value.as_object_mut() {
-        object.remove("sdkVersion");
-    }
-    Ok(value)
-}
-
-/// Compiles `python` with the official compiler and asserts `rust` compiles to the same IR
-/// (both documents: the pipeline spec and the kfp-kubernetes platform spec).
-fn assert_same_ir(python: &str, rust: &Pipeline) -> TestResult {
-    let yaml = compile_pipeline(python);
-    let official = CompiledPipeline::from_yaml_str(&yaml)?;
-    let ours = rust.compile_package()?;
-    let mut expected = vec![without_sdk_version(&official.pipeline_spec)?];
-    expected.extend(
-        official
-            .platform_spec
-            .as_ref()
-            .map(serde_json::to_value)
-            .transpose()?,
-    );
-    let mut actual = vec![without_sdk_version(&ours.pipeline_spec)?];
-    actual.extend(
-        ours.platform_spec
-            .as_ref()
-            .map(serde_json::to_value)
-            .transpose()?,
-    );
-    let (expected, actual) = (Value::Array(expected), Value::Array(actual));
-    if expected != actual {
-        let ours_yaml = ours.to_yaml_string()?;
-        panic!(
-            "IR differs at {}\n--- official ---\n{yaml}\n--- rust ---\n{ours_yaml}",
-            first_difference(&expected, &actual, "").unwrap_or_default()
-        );
-    }
-    Ok(())
-}
+mod pipelines_ir_equal_support;
+use pipelines_ir_equal_support::{TestResult, assert_same_ir};
 
 const IGNORE: &str = "needs the real servers started by scripts/test";
 

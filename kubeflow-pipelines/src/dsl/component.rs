@@ -310,6 +310,8 @@ pub struct ContainerComponent {
     pub(crate) args: Vec<Placeholder>,
     pub(crate) inputs: Vec<(String, IoKind)>,
     pub(crate) outputs: Vec<(String, IoKind)>,
+    pub(crate) input_descriptions: std::collections::BTreeMap<String, String>,
+    pub(crate) output_descriptions: std::collections::BTreeMap<String, String>,
 }
 
 impl ContainerComponent {
@@ -323,6 +325,8 @@ impl ContainerComponent {
             args: Vec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            input_descriptions: Default::default(),
+            output_descriptions: Default::default(),
         }
     }
 

@@ -156,4 +156,36 @@ pub enum DslError {
         /// What is wrong.
         message: &'static str,
     },
+    /// A Python component's source cannot be read.
+    #[error("python component {function}: {message}")]
+    InvalidPythonComponent {
+        /// The function.
+        function: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A pipeline used as a task does not compile.
+    #[error("task {task} (a nested pipeline): {error}")]
+    InNestedPipeline {
+        /// The task running the pipeline.
+        task: String,
+        /// What is wrong inside it.
+        error: Box<DslError>,
+    },
+    /// A setting the task's kind of component does not support.
+    #[error("task {task}: {message}")]
+    NotSupported {
+        /// The task.
+        task: String,
+        /// What is not supported.
+        message: String,
+    },
+    /// A Kubernetes setting of a task is malformed.
+    #[error("task {task}: invalid Kubernetes setting: {message}")]
+    InvalidKubernetesSetting {
+        /// The task.
+        task: String,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -1,7 +1,12 @@
 //! A Rust DSL for Kubeflow Pipelines that compiles to the same IR as the official Python
-//! compiler: container components with typed placeholders, pipelines with typed parameters,
-//! task wiring, `after`, resources, retries, caching, conditions (if / elif / else), exit
-//! handlers and importers.
+//! compiler: container components with typed placeholders, lightweight Python components
+//! ([`PythonComponent`], `@dsl.component`), pipelines with typed parameters and input
+//! artifacts, task wiring, `after`, resources, retries, caching, conditions (if / elif /
+//! else), loops (over lists, parameters and artifact lists), exit handlers, importers,
+//! pipelines used as components of other pipelines ([`Pipeline::task`]), and the
+//! kfp-kubernetes platform config (secrets, config maps, PVCs with
+//! [`ContainerComponent::create_pvc`] / [`delete_pvc`](ContainerComponent::delete_pvc),
+//! node selectors and affinity, tolerations, …).
 //!
 //! ```
 //! use kubeflow_pipelines::dsl::{ContainerComponent, Pipeline, Placeholder, artifact};
@@ -22,13 +27,16 @@
 mod compile;
 mod component;
 mod error;
-mod kubernetes;
+mod groups;
+pub(crate) mod kubernetes;
+mod nested;
 mod pipeline;
+mod python;
 
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
 pub use error::DslError;
-pub use kubernetes::Toleration;
-pub use pipeline::{
-    Branches, Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle,
-};
+pub use groups::Branches;
+pub use kubernetes::{EmptyDir, EphemeralVolume, NodeAffinity, SecurityContext, Toleration};
+pub use pipeline::{Condition, LoopItem, Pipeline, PipelineParam, Retry, Source, Task, TaskHandle};
+pub use python::{DEFAULT_BASE_IMAGE, KFP_RUNTIME_VERSION, PythonComponent};

@@ -54,6 +54,8 @@ pub struct LoopItem {
     pub(crate) name: String,
     pub(crate) ty: ParameterType,
     pub(crate) field: Option<String>,
+    /// The artifact type, when looping over a list of artifacts.
+    pub(crate) artifact: Option<crate::spec::ArtifactTypeSchema>,
 }
 
 impl LoopItem {
@@ -212,6 +214,8 @@ impl Retry {
 pub(crate) enum TaskComponent {
     Container(ContainerComponent),
     Importer(Importer),
+    /// A pipeline used as a component.
+    Pipeline(Box<Pipeline>),
 }
 
 /// A task: a component with its inputs and options, not yet added to a pipeline.
@@ -377,7 +381,8 @@ comparison! {
     ge => ">=",
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a handful per pipeline
 pub(crate) enum GroupKind {
     Root,
     Branches,
@@ -394,13 +399,15 @@ pub(crate) enum GroupKind {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum LoopItems {
     Raw(Vec<Value>),
     Source(Source),
+    /// A pipeline input holding a list of artifacts.
+    Artifacts(Source),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Group {
     pub(crate) name: String,
     pub(crate) display_name: Option<String>,
@@ -408,18 +415,20 @@ pub(crate) struct Group {
     pub(crate) kind: GroupKind,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TaskNode {
     pub(crate) name: String,
     pub(crate) task: Task,
     pub(crate) group: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ParamDef {
     pub(crate) name: String,
     pub(crate) ty: ParameterType,
     pub(crate) default: Option<Value>,
+    /// For an input artifact: its type and whether it is a list.
+    pub(crate) artifact: Option<(crate::spec::ArtifactTypeSchema, bool)>,
 }
 
 /// A pipeline being built: parameters, tasks, conditions and exit handlers. Compile it with
@@ -450,7 +459,7 @@ pub(crate) struct ParamDef {
 /// assert_eq!(spec.root.and_then(|r| r.dag).map(|d| d.tasks.len()), Some(2));
 /// # Ok::<(), kubeflow_pipelines::dsl::DslError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub(crate) id: u64,
     pub(crate) name: String,
@@ -461,7 +470,7 @@ pub struct Pipeline {
     pub(crate) groups: Vec<Group>,
     pub(crate) current: usize,
     pub(crate) outputs: Vec<(String, Source)>,
-    group_counter: usize,
+    pub(crate) group_counter: usize,
     one_of_counter: usize,
     pub(crate) errors: Vec<super::DslError>,
 }
@@ -517,11 +526,21 @@ impl Pipeline {
         self.declare(name.into(), ty, Some(default.into()))
     }
 
-    fn declare(
+    pub(crate) fn declare(
         &mut self,
         name: String,
         ty: ParameterType,
         default: Option<Value>,
+    ) -> PipelineParam {
+        self.declare_input(name, ty, default, None)
+    }
+
+    pub(crate) fn declare_input(
+        &mut self,
+        name: String,
+        ty: ParameterType,
+        default: Option<Value>,
+        artifact: Option<(crate::spec::ArtifactTypeSchema, bool)>,
     ) -> PipelineParam {
         if self.params.iter().any(|p| p.name == name) {
             self.errors.push(super::DslError::DuplicateName {
@@ -533,6 +552,7 @@ impl Pipeline {
                 name: name.clone(),
                 ty,
                 default,
+                artifact,
             });
         }
         PipelineParam {
@@ -541,8 +561,10 @@ impl Pipeline {
         }
     }
 
-    /// Declares a pipeline output: an output of a task at the top level of the pipeline (a
-    /// Python pipeline's return value; a single output is named `Output` there).
+    /// Declares a pipeline output (a Python pipeline's return value; a single output is named
+    /// `Output` there): an output of a task at the top level of the pipeline, the collected
+    /// outputs of a task in a top-level loop ([`TaskHandle::collected`]), or the `OneOf` of a
+    /// top-level if / elif / else chain ([`Pipeline::one_of`]).
     pub fn output(&mut self, name: impl Into<String>, source: impl Into<Source>) {
         let name = name.into();
         if self.outputs.iter().any(|(n, _)| *n == name) {
@@ -572,6 +594,7 @@ impl Pipeline {
         let base = match &task.component {
             TaskComponent::Container(component) => sanitize(&component.name),
             TaskComponent::Importer(_) => "importer".to_owned(),
+            TaskComponent::Pipeline(pipeline) => sanitize(&pipeline.name),
         };
         let name = self.unique_task_name(&base);
         let index = self.tasks.len();
@@ -598,7 +621,12 @@ impl Pipeline {
             .unwrap_or_else(|| base.to_owned())
     }
 
-    fn open_group(&mut self, prefix: &str, display_name: Option<String>, kind: GroupKind) -> usize {
+    pub(crate) fn open_group(
+        &mut self,
+        prefix: &str,
+        display_name: Option<String>,
+        kind: GroupKind,
+    ) -> usize {
         self.group_counter += 1;
         let index = self.groups.len();
         self.groups.push(Group {
@@ -610,7 +638,7 @@ impl Pipeline {
         index
     }
 
-    fn within<R>(&mut self, group: usize, body: impl FnOnce(&mut Self) -> R) -> R {
+    pub(crate) fn within<R>(&mut self, group: usize, body: impl FnOnce(&mut Self) -> R) -> R {
         let saved = self.current;
         self.current = group;
         let result = body(self);
@@ -626,30 +654,6 @@ impl Pipeline {
             GroupKind::Condition(vec![(condition, false)]),
         );
         self.within(group, body)
-    }
-
-    /// An if / elif / else chain (`dsl.If`, `dsl.Elif`, `dsl.Else`).
-    ///
-    /// ```
-    /// # use kubeflow_pipelines::dsl::{Condition, ContainerComponent, Pipeline};
-    /// # use kubeflow_pipelines::spec::ParameterType;
-    /// # let say = ContainerComponent::new("say", "alpine").input("msg", ParameterType::String);
-    /// let mut p = Pipeline::new("branches");
-    /// let n = p.parameter_with_default("n", ParameterType::NumberInteger, 3);
-    /// p.branches(|b| {
-    ///     b.if_(Condition::gt(&n, 2), |p| { p.add(say.task().arg("msg", "big")); });
-    ///     b.else_(|p| { p.add(say.task().arg("msg", "small")); });
-    /// });
-    /// # assert!(p.compile().is_ok());
-    /// ```
-    pub fn branches<R>(&mut self, body: impl FnOnce(&mut Branches<'_>) -> R) -> R {
-        let group = self.open_group("condition-branches", None, GroupKind::Branches);
-        let mut branches = Branches {
-            pipeline: self,
-            group,
-            previous: Vec::new(),
-        };
-        body(&mut branches)
     }
 
     /// Runs `exit_task` once the tasks added by `body` have finished, whatever their state
@@ -671,130 +675,6 @@ impl Pipeline {
         );
         let result = self.within(group, body);
         (handle, result)
-    }
-}
-
-impl Pipeline {
-    /// Runs the tasks added by `body` once per item of the list `items` (a pipeline parameter or
-    /// a task output), at most `parallelism` at a time (`dsl.ParallelFor(items)`). `item_type`
-    /// is the type of one item. `body` receives the current item.
-    pub fn parallel_for<R>(
-        &mut self,
-        items: impl Into<Source>,
-        item_type: ParameterType,
-        parallelism: Option<u32>,
-        body: impl FnOnce(&mut Self, LoopItem) -> R,
-    ) -> R {
-        let items = items.into();
-        let channel_name = match &items {
-            Source::Parameter(param) => format!("pipelinechannel--{}", param.name),
-            Source::TaskOutput { task, key } => format!("pipelinechannel--{}-{key}", task.name),
-            Source::LoopItem(item) => item.name.clone(),
-            Source::Constant(_) | Source::Collected { .. } | Source::OneOf { .. } => {
-                "pipelinechannel--items".to_owned()
-            }
-        };
-        let item_name = format!("{channel_name}-loop-item");
-        let group = self.open_group(
-            "for-loop",
-            None,
-            GroupKind::Loop {
-                items: LoopItems::Source(items),
-                item_name: item_name.clone(),
-                item_type: item_type.clone(),
-                parallelism,
-            },
-        );
-        let item = LoopItem {
-            pipeline: self.id,
-            group,
-            name: item_name,
-            ty: item_type,
-            field: None,
-        };
-        self.within(group, |p| body(p, item))
-    }
-
-    /// Runs the tasks added by `body` once per item of the literal list `items`
-    /// (`dsl.ParallelFor([1, 2, 3])`). The item type is taken from the first item.
-    pub fn parallel_for_items<R>(
-        &mut self,
-        items: Vec<Value>,
-        parallelism: Option<u32>,
-        body: impl FnOnce(&mut Self, LoopItem) -> R,
-    ) -> R {
-        self.group_counter += 1;
-        let item_name = format!("pipelinechannel--loop-item-param-{}", self.group_counter);
-        let ty = match items.first() {
-            Some(Value::String(_)) | None => ParameterType::String,
-            Some(Value::Bool(_)) => ParameterType::Boolean,
-            Some(Value::Number(n)) if n.is_f64() => ParameterType::NumberDouble,
-            Some(Value::Number(_)) => ParameterType::NumberInteger,
-            Some(Value::Array(_)) => ParameterType::List,
-            Some(_) => ParameterType::Struct,
-        };
-        let group = self.open_group(
-            "for-loop",
-            None,
-            GroupKind::Loop {
-                items: LoopItems::Raw(items),
-                item_name: item_name.clone(),
-                item_type: ty.clone(),
-                parallelism,
-            },
-        );
-        let item = LoopItem {
-            pipeline: self.id,
-            group,
-            name: item_name,
-            ty,
-            field: None,
-        };
-        self.within(group, |p| body(p, item))
-    }
-}
-
-/// The branches of an if / elif / else chain, see [`Pipeline::branches`].
-#[derive(Debug)]
-pub struct Branches<'a> {
-    pipeline: &'a mut Pipeline,
-    group: usize,
-    previous: Vec<Condition>,
-}
-
-impl Branches<'_> {
-    fn branch<R>(
-        &mut self,
-        condition: Option<Condition>,
-        body: impl FnOnce(&mut Pipeline) -> R,
-    ) -> R {
-        let mut conditions: Vec<(Condition, bool)> =
-            self.previous.iter().cloned().map(|c| (c, true)).collect();
-        if let Some(condition) = condition {
-            conditions.push((condition.clone(), false));
-            self.previous.push(condition);
-        }
-        let pipeline = &mut *self.pipeline;
-        let saved = pipeline.current;
-        pipeline.current = self.group;
-        let group = pipeline.open_group("condition", None, GroupKind::Condition(conditions));
-        pipeline.current = saved;
-        pipeline.within(group, body)
-    }
-
-    /// The first branch (`dsl.If`).
-    pub fn if_<R>(&mut self, condition: Condition, body: impl FnOnce(&mut Pipeline) -> R) -> R {
-        self.branch(Some(condition), body)
-    }
-
-    /// A further branch, taken when the earlier ones were not (`dsl.Elif`).
-    pub fn elif<R>(&mut self, condition: Condition, body: impl FnOnce(&mut Pipeline) -> R) -> R {
-        self.branch(Some(condition), body)
-    }
-
-    /// The last branch, taken when no other was (`dsl.Else`).
-    pub fn else_<R>(&mut self, body: impl FnOnce(&mut Pipeline) -> R) -> R {
-        self.branch(None, body)
     }
 }
 

@@ -45,27 +45,35 @@ impl Compiler<'_> {
 
     pub(super) fn channel_name(&self, channel: &Channel) -> String {
         match channel {
-            Channel::Param { name, .. } => format!("pipelinechannel--{name}"),
+            Channel::Param { name, .. } | Channel::InputArtifact { name, .. } => {
+                format!("pipelinechannel--{name}")
+            }
             Channel::Output { task, key, .. } | Channel::Collected { task, key, .. } => {
                 format!("pipelinechannel--{}-{key}", self.p.tasks[*task].name)
             }
-            Channel::LoopItem { name, .. } | Channel::OneOf { name, .. } => name.clone(),
+            Channel::LoopItem { name, .. }
+            | Channel::LoopArtifact { name, .. }
+            | Channel::OneOf { name, .. } => name.clone(),
         }
     }
 
     pub(super) fn is_artifact(channel: &Channel) -> bool {
         matches!(
             channel,
-            Channel::Output {
-                kind: IoKind::Artifact { .. },
-                ..
-            } | Channel::Collected {
-                kind: IoKind::Artifact { .. },
-                ..
-            } | Channel::OneOf {
-                kind: IoKind::Artifact { .. },
-                ..
-            }
+            Channel::InputArtifact { .. }
+                | Channel::LoopArtifact { .. }
+                | Channel::Output {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
+                | Channel::Collected {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
+                | Channel::OneOf {
+                    kind: IoKind::Artifact { .. },
+                    ..
+                }
         )
     }
 
@@ -90,7 +98,13 @@ impl Compiler<'_> {
                 def.parameter_type = Some(ty.clone());
                 inputs.parameters.insert(name.to_owned(), def);
             }
-            Channel::Output {
+            Channel::LoopArtifact { ty, .. } => {
+                let mut def = InputArtifactDefinition::default();
+                def.artifact_type = Some(ty.clone());
+                inputs.artifacts.insert(name.to_owned(), def);
+            }
+            Channel::InputArtifact { ty, list, .. }
+            | Channel::Output {
                 kind: IoKind::Artifact { ty, list, .. },
                 ..
             }
@@ -140,7 +154,7 @@ impl Compiler<'_> {
         let pc = self.channel_name(channel);
         let artifact = Self::is_artifact(channel);
         match channel {
-            Channel::Param { name, .. } => {
+            Channel::Param { name, .. } | Channel::InputArtifact { name, .. } => {
                 if path.len() == 1 {
                     return Ok(Ref::ComponentInput(name.clone()));
                 }
@@ -150,6 +164,25 @@ impl Compiler<'_> {
                     self.set_group_task_input(*group, &pc, artifact, Ref::ComponentInput(source));
                 }
                 Ok(Ref::ComponentInput(pc))
+            }
+            Channel::LoopArtifact { group, name, .. } => {
+                let Some(position) = path.iter().position(|g| g == group) else {
+                    return Err(DslError::OutOfScope {
+                        task: self.consumer_name(consumer),
+                        producer: format!("the item of {}", self.p.groups[*group].name),
+                        scope: self.p.groups[*group].name.clone(),
+                    });
+                };
+                for group in path.iter().skip(position + 1) {
+                    self.declare_group_input(*group, &pc, channel);
+                    self.set_group_task_input(
+                        *group,
+                        &pc,
+                        artifact,
+                        Ref::ComponentInput(pc.clone()),
+                    );
+                }
+                Ok(Ref::ComponentInput(name.clone()))
             }
             Channel::LoopItem {
                 group, name, field, ..
@@ -418,9 +451,16 @@ impl Compiler<'_> {
             Source::Parameter(param) => {
                 let def = self.p.params.iter().find(|d| d.name == param.name);
                 match def {
-                    Some(def) if param.pipeline == self.p.id => Ok(Some(Channel::Param {
-                        name: def.name.clone(),
-                        ty: def.ty.clone(),
+                    Some(def) if param.pipeline == self.p.id => Ok(Some(match &def.artifact {
+                        Some((ty, list)) => Channel::InputArtifact {
+                            name: def.name.clone(),
+                            ty: ty.clone(),
+                            list: *list,
+                        },
+                        None => Channel::Param {
+                            name: def.name.clone(),
+                            ty: def.ty.clone(),
+                        },
                     })),
                     _ => Err(DslError::ForeignHandle {
                         what: "pipeline parameter",
@@ -544,6 +584,13 @@ impl Compiler<'_> {
                         what: "loop item",
                         name: item.name.clone(),
                     });
+                }
+                if let Some(ty) = &item.artifact {
+                    return Ok(Some(Channel::LoopArtifact {
+                        group: item.group,
+                        name: item.name.clone(),
+                        ty: ty.clone(),
+                    }));
                 }
                 Ok(Some(Channel::LoopItem {
                     group: item.group,

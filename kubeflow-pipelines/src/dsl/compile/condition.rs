@@ -62,7 +62,9 @@ impl Compiler<'_> {
                                 "collected output {key} is a list, conditions compare single values"
                             )));
                         }
-                        Channel::Output { key, .. } => {
+                        Channel::Output { key, .. }
+                        | Channel::InputArtifact { name: key, .. }
+                        | Channel::LoopArtifact { name: key, .. } => {
                             return Err(invalid(format!(
                                 "{key} is an artifact, conditions compare parameters"
                             )));

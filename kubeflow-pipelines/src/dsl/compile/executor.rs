@@ -3,10 +3,16 @@
 
 use super::*;
 
+/// Descriptions of inputs and of outputs, by name.
+type Descriptions<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, String>);
+
 pub(super) fn io_definitions(
     inputs: &[(String, IoKind)],
     outputs: &[(String, IoKind)],
+    descriptions: Option<Descriptions<'_>>,
 ) -> (Option<ComponentInputsSpec>, Option<ComponentOutputsSpec>) {
+    let input_description = |name: &str| descriptions.and_then(|(d, _)| d.get(name).cloned());
+    let output_description = |name: &str| descriptions.and_then(|(_, d)| d.get(name).cloned());
     let mut input_spec = ComponentInputsSpec::default();
     for (name, kind) in inputs {
         match kind {
@@ -20,6 +26,7 @@ pub(super) fn io_definitions(
                 def.default_value = default.as_ref().map(protobuf_value);
                 def.is_optional =
                     (*optional || *ty == ParameterType::TaskFinalStatus).then_some(true);
+                def.description = input_description(name);
                 input_spec.parameters.insert(name.clone(), def);
             }
             IoKind::Artifact { ty, list, optional } => {
@@ -27,6 +34,7 @@ pub(super) fn io_definitions(
                 def.artifact_type = Some(ty.clone());
                 def.is_artifact_list = list.then_some(true);
                 def.is_optional = optional.then_some(true);
+                def.description = input_description(name);
                 input_spec.artifacts.insert(name.clone(), def);
             }
         }
@@ -37,12 +45,14 @@ pub(super) fn io_definitions(
             IoKind::Parameter { ty, .. } => {
                 let mut def = OutputParameterDefinition::default();
                 def.parameter_type = Some(ty.clone());
+                def.description = output_description(name);
                 output_spec.parameters.insert(name.clone(), def);
             }
             IoKind::Artifact { ty, list, .. } => {
                 let mut def = OutputArtifactDefinition::default();
                 def.artifact_type = Some(ty.clone());
                 def.is_artifact_list = list.then_some(true);
+                def.description = output_description(name);
                 output_spec.artifacts.insert(name.clone(), def);
             }
         }
@@ -84,7 +94,14 @@ pub(super) fn container_component(
             });
         }
     }
-    let (inputs, outputs) = io_definitions(&component.inputs, &component.outputs);
+    let (inputs, outputs) = io_definitions(
+        &component.inputs,
+        &component.outputs,
+        Some((
+            &component.input_descriptions,
+            &component.output_descriptions,
+        )),
+    );
     let mut spec = ComponentSpec::default();
     spec.input_definitions = inputs;
     spec.output_definitions = outputs;
@@ -108,7 +125,7 @@ pub(super) fn importer_component(
     task: &Task,
 ) -> (ComponentSpec, ExecutorSpec) {
     let outputs = outputs_of(task);
-    let (inputs, outputs) = io_definitions(&importer_inputs(), &outputs);
+    let (inputs, outputs) = io_definitions(&importer_inputs(), &outputs, None);
     let mut spec = ComponentSpec::default();
     spec.input_definitions = inputs;
     spec.output_definitions = outputs;

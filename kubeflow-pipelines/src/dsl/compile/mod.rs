@@ -4,6 +4,9 @@
 mod channels;
 mod condition;
 mod executor;
+mod loops;
+mod nested;
+mod outputs;
 mod platform;
 
 use executor::{container_component, importer_component};
@@ -17,17 +20,17 @@ use super::component::{ContainerComponent, Importer, IoKind};
 use super::kubernetes::KubernetesSetting;
 use super::pipeline::{Condition, GroupKind, LoopItems, Pipeline, Source, Task, TaskComponent};
 use crate::spec::{
-    AcceleratorConfig, ArtifactSelectorSpec, CachingOptions, CompiledPipeline, ComponentInputsSpec,
-    ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv, ConfigMapAsVolume,
-    ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec, DagOutputsSpec, DagSpec,
-    DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret, ImporterSpec,
-    InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition, InputParameterSpec,
-    IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition, OutputParameterDefinition,
-    ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec, ParameterSelectorsSpec,
-    ParameterType, PipelineContainerSpec, PipelineInfo, PipelineSpec, PipelineTaskInfo,
-    PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount, ResourceSpec, RetryPolicy,
-    SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec, TriggerPolicy, TriggerStrategy,
-    ValueOrRuntimeParameter,
+    AcceleratorConfig, ArtifactSelectorSpec, ArtifactTypeSchema, CachingOptions, CompiledPipeline,
+    ComponentInputsSpec, ComponentOutputsSpec, ComponentRef, ComponentSpec, ConfigMapAsEnv,
+    ConfigMapAsVolume, ConfigMapKeyToEnv, DagOutputArtifactSpec, DagOutputParameterSpec,
+    DagOutputsSpec, DagSpec, DeploymentSpec, EnvVar, ExecutorSpec, FieldPathAsEnv, ImagePullSecret,
+    ImporterSpec, InputArtifactDefinition, InputArtifactSpec, InputParameterDefinition,
+    InputParameterSpec, IteratorPolicy, KubernetesExecutorConfig, OutputArtifactDefinition,
+    OutputParameterDefinition, ParameterItemsSpec, ParameterIteratorSpec, ParameterSelectorSpec,
+    ParameterSelectorsSpec, ParameterType, PipelineContainerSpec, PipelineInfo, PipelineSpec,
+    PipelineTaskInfo, PipelineTaskSpec, PlatformDeploymentConfig, PlatformSpec, PvcMount,
+    ResourceSpec, RetryPolicy, SecretAsEnv, SecretAsVolume, SecretKeyToEnv, TaskInputsSpec,
+    TriggerPolicy, TriggerStrategy, ValueOrRuntimeParameter,
 };
 
 /// The `schemaVersion` written.
@@ -47,6 +50,18 @@ enum Channel {
     Param {
         name: String,
         ty: ParameterType,
+    },
+    /// The current artifact of a loop over a list of artifacts.
+    LoopArtifact {
+        group: usize,
+        name: String,
+        ty: ArtifactTypeSchema,
+    },
+    /// An input artifact of the pipeline.
+    InputArtifact {
+        name: String,
+        ty: ArtifactTypeSchema,
+        list: bool,
     },
     Output {
         task: usize,
@@ -169,67 +184,7 @@ impl Compiler<'_> {
             }
         }
 
-        // Loops: the item is an input of the loop group, the items come from a channel or a
-        // literal list.
-        let mut iterators: BTreeMap<usize, (ParameterIteratorSpec, Option<IteratorPolicy>)> =
-            BTreeMap::new();
-        for (g, group) in p.groups.iter().enumerate() {
-            let GroupKind::Loop {
-                items,
-                item_name,
-                item_type,
-                parallelism,
-            } = &group.kind
-            else {
-                continue;
-            };
-            let mut def = InputParameterDefinition::default();
-            def.parameter_type = Some(item_type.clone());
-            self.group_inputs[g]
-                .parameters
-                .insert(item_name.clone(), def);
-            let mut items_spec = ParameterItemsSpec::default();
-            match items {
-                LoopItems::Raw(values) => {
-                    items_spec.raw = Some(python_json_value(&Value::Array(values.clone())))
-                }
-                LoopItems::Source(source) => {
-                    let Some(channel) = self.channel_of(&group.name, source)? else {
-                        return Err(DslError::InvalidLoop {
-                            group: group.name.clone(),
-                            message: "loop over a literal list with parallel_for_items".into(),
-                        });
-                    };
-                    let is_list = match &channel {
-                        Channel::Param { ty, .. } | Channel::LoopItem { ty, .. } => {
-                            *ty == ParameterType::List
-                        }
-                        Channel::Output {
-                            kind: IoKind::Parameter { ty, .. },
-                            ..
-                        } => *ty == ParameterType::List,
-                        _ => false,
-                    };
-                    if !is_list {
-                        return Err(DslError::InvalidLoop {
-                            group: group.name.clone(),
-                            message: "the items must be a LIST parameter".into(),
-                        });
-                    }
-                    self.thread(Consumer::Group(g), &channel)?;
-                    items_spec.input_parameter = Some(self.channel_name(&channel));
-                }
-            }
-            let mut iterator = ParameterIteratorSpec::default();
-            iterator.items = Some(items_spec);
-            iterator.item_input = Some(item_name.clone());
-            let policy = parallelism.filter(|n| *n > 0).map(|n| {
-                let mut policy = IteratorPolicy::default();
-                policy.parallelism_limit = Some(i32::try_from(n).unwrap_or(i32::MAX));
-                policy
-            });
-            iterators.insert(g, (iterator, policy));
-        }
+        let mut iterators = self.loop_iterators()?;
 
         let mut components: BTreeMap<String, ComponentSpec> = BTreeMap::new();
         let mut executors: BTreeMap<String, ExecutorSpec> = BTreeMap::new();
@@ -245,18 +200,30 @@ impl Compiler<'_> {
             })
             .collect();
 
+        let mut merged = self.name_components()?;
+        components.append(&mut merged.components);
+        executors.append(&mut merged.executors);
+        platform_executors.append(&mut merged.platform_executors);
         for (t, node) in p.tasks.iter().enumerate() {
             let exit_group = exit_groups.get(&t).copied();
             let (component, executor, inputs) = self.compile_task(t, exit_group)?;
-            let comp_name = format!("comp-{}", node.name);
-            let exec_name = format!("exec-{}", node.name);
-            let mut component = component;
-            component.executor_label = Some(exec_name.clone());
-            components.insert(comp_name.clone(), component);
-            if let Some(config) = self.kubernetes_config(t)? {
-                platform_executors.insert(exec_name.clone(), config);
+            let names = std::mem::take(&mut merged.names[t]);
+            let comp_name = names.component;
+            match (executor, names.executor) {
+                (Some(executor), Some(exec_name)) => {
+                    let mut component = component;
+                    component.executor_label = Some(exec_name.clone());
+                    components.insert(comp_name.clone(), component);
+                    if let Some(config) = self.kubernetes_config(t)? {
+                        platform_executors.insert(exec_name.clone(), config);
+                    }
+                    executors.insert(exec_name, executor);
+                }
+                _ => {
+                    let root = merged.roots.remove(&t).unwrap_or_default();
+                    components.insert(comp_name.clone(), root);
+                }
             }
-            executors.insert(exec_name, executor);
 
             let task = &node.task;
             for after in &task.after {
@@ -311,6 +278,13 @@ impl Compiler<'_> {
             }
         }
 
+        // Pipeline outputs first: collected and OneOf outputs are declared on their groups.
+        let root_outputs = if p.outputs.is_empty() {
+            None
+        } else {
+            Some(self.pipeline_outputs()?)
+        };
+
         // Assemble the DAGs, innermost groups included as tasks of their parents.
         let mut dags: Vec<BTreeMap<String, PipelineTaskSpec>> =
             vec![BTreeMap::new(); p.groups.len()];
@@ -335,7 +309,12 @@ impl Compiler<'_> {
                 spec.trigger_policy = Some(trigger);
             }
             if let Some((iterator, policy)) = iterators.remove(&g) {
-                spec.parameter_iterator = Some(iterator);
+                match iterator {
+                    loops::Iterator::Parameter(iterator) => {
+                        spec.parameter_iterator = Some(iterator)
+                    }
+                    loops::Iterator::Artifact(iterator) => spec.artifact_iterator = Some(iterator),
+                }
                 spec.iterator_policy = policy;
             }
             if let Some(parent) = group.parent {
@@ -361,8 +340,7 @@ impl Compiler<'_> {
         let mut root = ComponentSpec::default();
         let mut dag = DagSpec::default();
         dag.tasks = std::mem::take(&mut dags[0]);
-        if !p.outputs.is_empty() {
-            let (outputs, definitions) = self.pipeline_outputs()?;
+        if let Some((outputs, definitions)) = root_outputs {
             dag.outputs = Some(outputs);
             root.output_definitions = Some(definitions);
         }
@@ -370,6 +348,13 @@ impl Compiler<'_> {
         if !p.params.is_empty() {
             let mut inputs = ComponentInputsSpec::default();
             for param in &p.params {
+                if let Some((ty, list)) = &param.artifact {
+                    let mut def = InputArtifactDefinition::default();
+                    def.artifact_type = Some(ty.clone());
+                    def.is_artifact_list = list.then_some(true);
+                    inputs.artifacts.insert(param.name.clone(), def);
+                    continue;
+                }
                 let mut def = InputParameterDefinition::default();
                 def.parameter_type = Some(param.ty.clone());
                 if let Some(default) = &param.default {
@@ -404,66 +389,18 @@ impl Compiler<'_> {
         Ok((spec, platform))
     }
 
-    /// The pipeline outputs: selectors in the root DAG and their definitions.
-    fn pipeline_outputs(&self) -> Result<(DagOutputsSpec, ComponentOutputsSpec), DslError> {
-        let mut outputs = DagOutputsSpec::default();
-        let mut definitions = ComponentOutputsSpec::default();
-        for (name, source) in &self.p.outputs {
-            let invalid = |message: String| DslError::InvalidOutput {
-                output: name.clone(),
-                message,
-            };
-            let channel = self.channel_of(&format!("pipeline output {name}"), source)?;
-            let Some(Channel::Output { task, key, kind }) = channel else {
-                return Err(invalid("a pipeline output is an output of a task".into()));
-            };
-            if self.p.tasks[task].group != 0 {
-                return Err(invalid(format!(
-                    "task {} is inside {}; pipeline outputs come from top-level tasks",
-                    self.p.tasks[task].name, self.p.groups[self.p.tasks[task].group].name
-                )));
-            }
-            let producer = self.p.tasks[task].name.clone();
-            match kind {
-                IoKind::Parameter { ty, .. } => {
-                    let mut selector = ParameterSelectorSpec::default();
-                    selector.producer_subtask = Some(producer);
-                    selector.output_parameter_key = Some(key);
-                    let mut output = DagOutputParameterSpec::default();
-                    output.value_from_parameter = Some(selector);
-                    outputs.parameters.insert(name.clone(), output);
-                    let mut def = OutputParameterDefinition::default();
-                    def.parameter_type = Some(ty);
-                    definitions.parameters.insert(name.clone(), def);
-                }
-                IoKind::Artifact { ty, list, .. } => {
-                    let mut selector = ArtifactSelectorSpec::default();
-                    selector.producer_subtask = Some(producer);
-                    selector.output_artifact_key = Some(key);
-                    let mut output = DagOutputArtifactSpec::default();
-                    output.artifact_selectors = vec![selector];
-                    outputs.artifacts.insert(name.clone(), output);
-                    let mut def = OutputArtifactDefinition::default();
-                    def.artifact_type = Some(ty);
-                    def.is_artifact_list = list.then_some(true);
-                    definitions.artifacts.insert(name.clone(), def);
-                }
-            }
-        }
-        Ok((outputs, definitions))
-    }
-
     fn compile_task(
         &mut self,
         t: usize,
         exit_group: Option<usize>,
-    ) -> Result<(ComponentSpec, ExecutorSpec, TaskInputsSpec), DslError> {
+    ) -> Result<(ComponentSpec, Option<ExecutorSpec>, TaskInputsSpec), DslError> {
         let node = &self.p.tasks[t];
         let task = &node.task;
         let (declared_inputs, component_name): (Vec<(String, IoKind)>, String) =
             match &task.component {
                 TaskComponent::Container(c) => (c.inputs.clone(), c.name.clone()),
                 TaskComponent::Importer(_) => (importer_inputs(), "importer".to_owned()),
+                TaskComponent::Pipeline(inner) => (inner.component_inputs(), inner.name.clone()),
             };
         let mut inputs = TaskInputsSpec::default();
         let mut seen = BTreeSet::new();
@@ -556,15 +493,41 @@ impl Compiler<'_> {
         }
 
         let (component, executor) = match &task.component {
-            TaskComponent::Container(c) => container_component(c, task, &node.name)?,
-            TaskComponent::Importer(importer) => importer_component(importer, task),
+            TaskComponent::Container(c) => {
+                let (component, executor) = container_component(c, task, &node.name)?;
+                (component, Some(executor))
+            }
+            TaskComponent::Importer(importer) => {
+                let (component, executor) = importer_component(importer, task);
+                (component, Some(executor))
+            }
+            TaskComponent::Pipeline(_) => {
+                let container_only = !task.kubernetes.is_empty()
+                    || !task.env.is_empty()
+                    || task.cpu_limit.is_some()
+                    || task.cpu_request.is_some()
+                    || task.memory_limit.is_some()
+                    || task.memory_request.is_some()
+                    || task.accelerator_limit.is_some()
+                    || task.accelerator_type.is_some();
+                if container_only {
+                    return Err(DslError::NotSupported {
+                        task: node.name.clone(),
+                        message: "resources, env and Kubernetes settings can only be set on \
+                                  container tasks, not on a nested pipeline"
+                            .into(),
+                    });
+                }
+                (ComponentSpec::default(), None)
+            }
         };
         Ok((component, executor, inputs))
     }
 }
 
-fn outputs_of(task: &Task) -> Vec<(String, IoKind)> {
+pub(crate) fn outputs_of(task: &Task) -> Vec<(String, IoKind)> {
     match &task.component {
+        TaskComponent::Pipeline(inner) => inner.component_outputs(),
         TaskComponent::Container(c) => c.outputs.clone(),
         TaskComponent::Importer(importer) => vec![(
             "artifact".to_owned(),
@@ -593,6 +556,16 @@ fn check_kind(expected: &IoKind, channel: &Channel) -> Result<(), String> {
         Channel::Param { ty, .. } => IoKind::Parameter {
             ty: ty.clone(),
             default: None,
+            optional: false,
+        },
+        Channel::InputArtifact { ty, list, .. } => IoKind::Artifact {
+            ty: ty.clone(),
+            list: *list,
+            optional: false,
+        },
+        Channel::LoopArtifact { ty, .. } => IoKind::Artifact {
+            ty: ty.clone(),
+            list: false,
             optional: false,
         },
         Channel::LoopItem { ty, field, .. } => IoKind::Parameter {
