@@ -1,7 +1,9 @@
 //! # kubeflow-pipelines
 //!
 //! A typed async client for the Kubeflow Pipelines (KFP) v2beta1 REST API, built on
-//! [`kubeflow_core`] (endpoints, credentials, retries, errors).
+//! [`kubeflow_core`] (endpoints, credentials, retries, errors); the pipeline IR ([`spec`]),
+//! a Rust DSL that compiles to it as the official compiler does ([`dsl`]), and a local runner
+//! that runs any compiled pipeline on this machine without a cluster ([`local`]).
 //!
 //! ```no_run
 //! # async fn f() -> kubeflow_pipelines::Result<()> {
