@@ -609,3 +609,38 @@ async fn logs_stream_as_events_when_asked() -> TestResult {
     assert_eq!(lines, ["one", "two"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_component_runs_on_its_own() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let input = root.path().join("words.txt");
+    std::fs::write(&input, "a b c\nd e\n")?;
+    let count = sh(
+        "count-words",
+        "wc -w < \"$1\" | tr -d ' ' > \"$2\"; printf %s \"$3\" > \"$4\"",
+    )
+    .input_artifact("text", artifact::dataset())
+    .input_with_default("label", ParameterType::String, "words")
+    .output("n", ParameterType::NumberInteger)
+    .output("label_out", ParameterType::String)
+    .args([
+        Placeholder::input_path("text"),
+        Placeholder::output_file("n"),
+        Placeholder::input("label"),
+        Placeholder::output_file("label_out"),
+    ]);
+    let package = count.to_pipeline()?;
+    assert_eq!(package.pipeline_spec.name(), Some("count-words"));
+    let record = runner(&root)
+        .run(&package)
+        .artifact_arg("text", &input)
+        .await?;
+    assert_eq!(record.output("n"), Some(&json!(5)));
+    assert_eq!(record.output("label_out"), Some(&json!("words")));
+    let err = runner(&root).run(&package).await.expect_err("no artifact");
+    assert!(
+        err.to_string().contains("`text`: input artifact required"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -32,6 +32,7 @@ pub(crate) mod kubernetes;
 mod nested;
 mod pipeline;
 mod python;
+mod single;
 
 pub use compile::{SCHEMA_VERSION, SDK_VERSION};
 pub use component::{ContainerComponent, Importer, IoKind, Placeholder, artifact};
