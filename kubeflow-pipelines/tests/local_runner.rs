@@ -644,3 +644,31 @@ async fn a_component_runs_on_its_own() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn tasks_behind_a_failure_are_all_settled_whatever_their_names() -> TestResult {
+    // `z-fail` fails; `m-after` (depends on it) is not run; `a-last` depends on `m-after` and
+    // sorts before it: it must be settled as not run too, not left waiting.
+    let fail = sh("z-fail", "exit 1");
+    let step = sh("m-after", "true");
+    let last = sh("a-last", "true");
+    let mut p = Pipeline::new("order");
+    let f = p.add(fail.task());
+    let m = p.add(step.task().after(&f));
+    p.add(last.task().after(&m));
+    let root = tempfile::tempdir()?;
+    let err = runner(&root).run(&compile(&p)).await.expect_err("fails");
+    let LocalError::RunFailed(record) = &err else {
+        panic!("not RunFailed: {err}");
+    };
+    assert_eq!(
+        record.task("m-after").map(|t| t.state),
+        Some(TaskState::NotRun)
+    );
+    assert_eq!(
+        record.task("a-last").map(|t| t.state),
+        Some(TaskState::NotRun)
+    );
+    assert!(!err.to_string().contains("can never start"), "{err}");
+    Ok(())
+}

@@ -211,6 +211,12 @@ fn run_dag<'c>(
                 }
             }
             pending.retain(|name| !started.contains(name));
+            // Tasks settled without running (not run, skipped) may have unblocked tasks seen
+            // earlier in this pass: look again before waiting.
+            let settled_now = started.iter().any(|name| done.contains_key(name));
+            if settled_now && !pending.is_empty() {
+                continue;
+            }
             if running.is_empty() {
                 if pending.is_empty() {
                     break;
