@@ -506,7 +506,7 @@ async fn clear_errors_before_and_during_the_run() -> TestResult {
         .expect_err("wrong type");
     assert_eq!(
         err.to_string(),
-        "pipeline argument `n`: expected an integer, got a string (\"3\")"
+        "pipeline argument `n`: expected an integer, got a string (1 character)"
     );
     let err = run
         .run(&package)
@@ -670,5 +670,125 @@ async fn tasks_behind_a_failure_are_all_settled_whatever_their_names() -> TestRe
         Some(TaskState::NotRun)
     );
     assert!(!err.to_string().contains("can never start"), "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn ignore_upstream_failure_runs_with_the_default() -> TestResult {
+    let fail = sh("fail", "exit 1")
+        .output("out", ParameterType::String)
+        .args([Placeholder::output_file("out")]);
+    let report = sh("report", "printf %s \"$1\" > \"$2\"")
+        .input_with_default("msg", ParameterType::String, "upstream failed")
+        .output("seen", ParameterType::String)
+        .args([Placeholder::input("msg"), Placeholder::output_file("seen")]);
+    let mut p = Pipeline::new("ignore");
+    let f = p.add(fail.task());
+    p.add(report.task().arg("msg", f.output("out")));
+    let mut package = compile(&p);
+    // What `report(msg=fail.output).ignore_upstream_failure()` compiles to.
+    let root_dag = package
+        .pipeline_spec
+        .root
+        .as_mut()
+        .and_then(|r| r.dag.as_mut())
+        .expect("root dag");
+    let task = root_dag.tasks.get_mut("report").expect("report task");
+    let mut policy = kubeflow_pipelines::spec::TriggerPolicy::default();
+    policy.strategy = Some(kubeflow_pipelines::spec::TriggerStrategy::AllUpstreamTasksCompleted);
+    task.trigger_policy = Some(policy);
+
+    let root = tempfile::tempdir()?;
+    let err = runner(&root).run(&package).await.expect_err("fail fails");
+    let record = err.record().expect("record");
+    let report = record.task("report").expect("report ran");
+    assert_eq!(report.state, TaskState::Succeeded, "{:?}", report.error);
+    assert_eq!(
+        report.outputs.parameter("seen"),
+        Some(&json!("upstream failed"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_cache_key_covers_the_environment() -> TestResult {
+    let echo = sh("echo-mode", "printf %s \"$MODE\" > \"$1\"")
+        .output("mode", ParameterType::String)
+        .args([Placeholder::output_file("mode")]);
+    let mut p = Pipeline::new("env");
+    let t = p.add(echo.task());
+    p.output("mode", t.output("mode"));
+    let package = compile(&p);
+    let root = tempfile::tempdir()?;
+    let dev = runner(&root).caching(true).env("MODE", "dev");
+    assert_eq!(dev.run(&package).await?.output("mode"), Some(&json!("dev")));
+    let again = dev.run(&package).await?;
+    assert_eq!(again.count(TaskState::Cached), 1);
+    let prod = runner(&root).caching(true).env("MODE", "prod");
+    let record = prod.run(&package).await?;
+    assert_eq!(record.count(TaskState::Cached), 0);
+    assert_eq!(record.output("mode"), Some(&json!("prod")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_specs_are_errors_not_panics_or_escapes() -> TestResult {
+    let root = tempfile::tempdir()?;
+    // An output name that would be a path outside the task's folder.
+    let writer = sh("writer", "true")
+        .output("out", ParameterType::String)
+        .args([Placeholder::output_file("out")]);
+    let mut p = Pipeline::new("names");
+    p.add(writer.task());
+    let mut package = compile(&p);
+    let component = package
+        .pipeline_spec
+        .components
+        .values_mut()
+        .find(|c| c.output_definitions.is_some())
+        .expect("component");
+    let outputs = component.output_definitions.as_mut().expect("outputs");
+    let def = outputs.parameters.remove("out").expect("out");
+    outputs.parameters.insert("../../escape".into(), def);
+    let err = runner(&root).run(&package).await.expect_err("refused");
+    assert!(
+        matches!(&err, LocalError::InvalidPipeline { message, .. } if message.contains("../../escape")),
+        "{err}"
+    );
+
+    // A timeout too large for a Duration, a deeply nested condition.
+    let quick = sh("quick", "true");
+    let mut p = Pipeline::new("huge");
+    p.add(quick.task().timeout_seconds(i64::MAX));
+    runner(&root).run(&compile(&p)).await?;
+
+    let mut p = Pipeline::new("deep");
+    p.add(quick.task());
+    let mut package = compile(&p);
+    let task = package
+        .pipeline_spec
+        .root
+        .as_mut()
+        .and_then(|r| r.dag.as_mut())
+        .and_then(|d| d.tasks.get_mut("quick"))
+        .expect("task");
+    let mut policy = kubeflow_pipelines::spec::TriggerPolicy::default();
+    policy.condition = Some(format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000)));
+    task.trigger_policy = Some(policy);
+    let err = runner(&root)
+        .run(&package)
+        .await
+        .expect_err("bad condition");
+    let text = err.to_string();
+    assert!(
+        text.contains("nests deeper"),
+        "{}",
+        &text[..text.len().min(400)]
+    );
+    assert!(
+        text.len() < 2_000,
+        "the message holds the whole expression: {} bytes",
+        text.len()
+    );
     Ok(())
 }

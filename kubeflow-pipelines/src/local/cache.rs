@@ -88,7 +88,14 @@ pub(crate) fn key(component: &Value, inputs: &Values) -> std::io::Result<String>
 
 /// Hashes a file's bytes, or a folder's relative paths and files, in sorted order.
 fn hash_tree(path: &Path, hasher: &mut Sha256) -> std::io::Result<()> {
-    if path.is_file() {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        // A link is hashed as where it points, never followed (no cycles, no escapes).
+        hasher.update(b"symlink:");
+        hasher.update(std::fs::read_link(path)?.to_string_lossy().as_bytes());
+        return Ok(());
+    }
+    if meta.is_file() {
         let mut file = std::fs::File::open(path)?;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -137,7 +144,9 @@ pub(crate) fn lookup(root: &Path, key: &str) -> Option<Entry> {
 pub(crate) fn store(root: &Path, key: &str, entry: &Entry) -> std::io::Result<()> {
     std::fs::create_dir_all(root)?;
     let text = serde_json::to_vec_pretty(entry).map_err(std::io::Error::other)?;
-    let tmp = root.join(format!(".{key}.{}.tmp", std::process::id()));
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = root.join(format!(".{key}.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, root.join(format!("{key}.json")))
 }

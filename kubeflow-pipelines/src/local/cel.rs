@@ -18,6 +18,7 @@ pub(crate) fn eval(expr: &str, env: &Map<String, Value>) -> Result<Value, String
         tokens: &tokens,
         pos: 0,
         env,
+        depth: 0,
     };
     let value = parser.or()?;
     if parser.pos != tokens.len() {
@@ -176,7 +177,12 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     env: &'a Map<String, Value>,
+    /// Nesting depth, bounded so a hostile expression cannot overflow the stack.
+    depth: usize,
 }
+
+/// The deepest nesting of parentheses, lists, calls and unary operators accepted.
+const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn peek_op(&self) -> Option<&'static str> {
@@ -207,6 +213,18 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Value, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        let result = self.or_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn or_inner(&mut self) -> Result<Value, String> {
         let mut left = self.and()?;
         while self.eat("||") {
             let right = self.and()?;
@@ -294,6 +312,18 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Value, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Value, String> {
         if self.eat("!") {
             let value = self.unary()?;
             return Ok(Value::Bool(!truthy(&value)?));
@@ -601,5 +631,20 @@ mod tests {
         assert!(eval("1 ) 2", &e).unwrap_err().contains("offset 2"));
         assert!(eval_bool("1", &e).unwrap_err().contains("not a boolean"));
         assert!(eval("'a' < 1", &e).unwrap_err().contains("compare"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let e = env(json!({}));
+        let deep = format!("{}true{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(eval(&deep, &e).unwrap_err().contains("nests deeper"));
+        let nots = format!("{}true", "!".repeat(5000));
+        assert!(eval(&nots, &e).unwrap_err().contains("nests deeper"));
+        let minus = format!("{}1", "-".repeat(5000));
+        assert!(eval(&minus, &e).unwrap_err().contains("nests deeper"));
+        let lists = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(eval(&lists, &e).unwrap_err().contains("nests deeper"));
+        let ok = format!("{}true{}", "(".repeat(20), ")".repeat(20));
+        assert_eq!(eval(&ok, &e), Ok(Value::Bool(true)));
     }
 }

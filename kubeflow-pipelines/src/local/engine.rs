@@ -138,6 +138,16 @@ impl Outcome {
     }
 }
 
+/// At most 200 characters of an expression, for messages.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.chars().count() <= MAX {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}…")
+}
+
 /// Runs the root DAG with the pipeline's arguments.
 pub(crate) async fn run_root(ctx: &Ctx<'_>, arguments: Values) -> Outcome {
     let Some(root) = ctx.spec.root.as_ref() else {
@@ -233,6 +243,8 @@ fn run_dag<'c>(
             }
         }
 
+        // Failed only when a task in it failed; a DAG whose tasks were merely not run (another
+        // task failed elsewhere) is not run itself.
         let worst = done
             .iter()
             .filter(|(_, o)| !o.state.is_ok())
@@ -243,10 +255,7 @@ fn run_dag<'c>(
                 _ => 2,
             });
         if let Some((name, outcome)) = worst {
-            let state = match outcome.state {
-                TaskState::Cancelled => TaskState::Cancelled,
-                _ => TaskState::Failed,
-            };
+            let state = outcome.state;
             let why = outcome.error.clone().unwrap_or_default();
             return Outcome::bad(
                 state,
@@ -371,6 +380,9 @@ pub(crate) fn resolve_parameter(
                     "input `{name}` comes from `{producer}`, which was skipped"
                 )));
             }
+            // A task that runs whatever its upstream did (`ignore_upstream_failure`): an
+            // output the failed producer never wrote takes the input's default.
+            Some(o) if !o.state.is_ok() => return Ok(None),
             Some(o) => match o.outputs.parameters.get(key) {
                 Some(value) => Some(value.clone()),
                 None => {
@@ -431,7 +443,10 @@ pub(crate) fn resolve_parameter(
             env.insert("number_value".into(), value.clone());
             env.insert("bool_value".into(), value);
             cel::eval(selector, &env).map(Some).map_err(|err| {
-                Unresolved::Error(format!("input `{name}`: expression `{selector}`: {err}"))
+                Unresolved::Error(format!(
+                    "input `{name}`: expression `{}`: {err}",
+                    shorten(selector)
+                ))
             })
         }
         _ => Ok(Some(value)),
@@ -466,6 +481,7 @@ fn resolve_inputs(
                             "input artifact `{name}` comes from `{producer}`, which was skipped"
                         )));
                     }
+                    Some(o) if !o.state.is_ok() => {}
                     Some(o) => match o.outputs.artifacts.get(key) {
                         Some(list) => {
                             out.artifacts.insert(name.clone(), list.clone());
@@ -564,12 +580,12 @@ async fn run_task(
         match cel::eval_bool(condition, &names) {
             Ok(true) => {}
             Ok(false) => {
-                let reason = format!("condition `{condition}` is false");
+                let reason = format!("condition `{}` is false", shorten(condition));
                 record_unrun(ctx, &path, name, task, TaskState::Skipped, &reason);
                 return Outcome::bad(TaskState::Skipped, reason);
             }
             Err(err) => {
-                let reason = format!("condition `{condition}`: {err}");
+                let reason = format!("condition `{}`: {err}", shorten(condition));
                 ctx.failed.store(true, Ordering::SeqCst);
                 record_unrun(ctx, &path, name, task, TaskState::Failed, &reason);
                 return Outcome::bad(TaskState::Failed, reason);

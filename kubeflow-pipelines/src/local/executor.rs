@@ -464,52 +464,25 @@ impl ContainerRun<'_, '_> {
         });
 
         let mut executor_input = self.executor_input(&inputs, &dir);
-        if let Err(err) = placeholder::resolve_self_references(&mut executor_input) {
+        let constants: std::collections::BTreeSet<String> = self
+            .task
+            .inputs
+            .iter()
+            .flat_map(|i| &i.parameters)
+            .filter(|(_, spec)| {
+                spec.runtime_value
+                    .as_ref()
+                    .is_some_and(|v| v.constant.is_some())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if let Err(err) = placeholder::resolve_self_references(&mut executor_input, &constants) {
             return self.fail(err);
         }
         let _ = std::fs::write(
             dir.join(EXECUTOR_INPUT),
             serde_json::to_vec_pretty(&executor_input).unwrap_or_default(),
         );
-
-        // The cache.
-        let caching = ctx.runner.caching
-            && self
-                .task
-                .caching_options
-                .as_ref()
-                .and_then(|c| c.enable_cache)
-                == Some(true);
-        let cache_key = if caching {
-            let fingerprint = json!({
-                "executor": ctx.spec.deployment_spec.as_ref()
-                    .and_then(|d| d.executors.get(self.component.executor_label.as_deref().unwrap_or_default())),
-                "inputs": self.component.input_definitions,
-                "outputs": self.component.output_definitions,
-                "platform": self.config,
-            });
-            match cache::key(&fingerprint, &inputs) {
-                Ok(key) => Some(key),
-                Err(err) => {
-                    ctx.emit(RunEvent::Warning {
-                        task: Some(self.path.to_owned()),
-                        message: format!("not cached: could not hash its inputs ({err})"),
-                    });
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        if let Some(key) = &cache_key
-            && let Some(entry) = cache::lookup(&ctx.cache_root, key)
-        {
-            ctx.update_record(self.index, |r| {
-                r.cached_from = Some(entry.origin.clone());
-                r.log.clone_from(&entry.log);
-            });
-            return Outcome::ok(TaskState::Cached, entry.outputs);
-        }
 
         // The command line.
         let full: Vec<String> = self
@@ -579,8 +552,67 @@ impl ContainerRun<'_, '_> {
             Ok(_) => return self.fail("the command is empty"),
             Err(err) => return self.fail(err),
         };
+        env_all.extend(env);
+        env_all.extend(ctx.runner.env.iter().cloned());
+
+        // The cache.
+        let caching = ctx.runner.caching
+            && self
+                .task
+                .caching_options
+                .as_ref()
+                .and_then(|c| c.enable_cache)
+                == Some(true);
+        let cache_key = if caching {
+            // The environment is part of the key (hashed, never stored): a task run with other
+            // variables, secrets or another Python is another task.
+            let mut environment: Vec<&(String, String)> = env_all.iter().collect();
+            environment.sort();
+            let fingerprint = json!({
+                "executor": ctx.spec.deployment_spec.as_ref()
+                    .and_then(|d| d.executors.get(self.component.executor_label.as_deref().unwrap_or_default())),
+                "inputs": self.component.input_definitions,
+                "outputs": self.component.output_definitions,
+                "platform": self.config,
+                "env": environment,
+                "python": matches!(self.kind, TaskKind::Python)
+                    .then(|| (ctx.python.display().to_string(), ctx.python_kfp.clone())),
+            });
+            let hashed_inputs = inputs.clone();
+            // Reading artifacts can take a while: off the scheduler's thread.
+            let hashed =
+                tokio::task::spawn_blocking(move || cache::key(&fingerprint, &hashed_inputs)).await;
+            match hashed.map_err(std::io::Error::other).and_then(|r| r) {
+                Ok(key) => Some(key),
+                Err(err) => {
+                    ctx.emit(RunEvent::Warning {
+                        task: Some(self.path.to_owned()),
+                        message: format!("not cached: could not hash its inputs ({err})"),
+                    });
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(key) = &cache_key
+            && let Some(entry) = cache::lookup(&ctx.cache_root, key)
+        {
+            ctx.update_record(self.index, |r| {
+                r.cached_from = Some(entry.origin.clone());
+                r.log.clone_from(&entry.log);
+            });
+            return Outcome::ok(TaskState::Cached, entry.outputs);
+        }
+
         let cwd = ctx.runner.working_dir.as_deref();
-        if process::find_program(&argv[0], cwd).is_none() {
+        // The task's own PATH, when its environment sets one.
+        let path_var = env_all
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| std::ffi::OsString::from(value));
+        if process::find_program(&argv[0], cwd, path_var).is_none() {
             let image = self.container.image.as_deref().unwrap_or("?");
             return self.fail(format!(
                 "command `{}` not found on this machine (the local runner runs the component's \
@@ -588,8 +620,6 @@ impl ContainerRun<'_, '_> {
                 argv[0]
             ));
         }
-        env_all.extend(env);
-        env_all.extend(ctx.runner.env.iter().cloned());
         ctx.update_record(self.index, |r| {
             r.command.clone_from(&argv);
             r.log = Some(log.clone());
@@ -604,7 +634,7 @@ impl ContainerRun<'_, '_> {
                 _ => None,
             })
             .filter(|secs| *secs > 0.0)
-            .map(Duration::from_secs_f64)
+            .map(|secs| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
             .or(ctx.runner.task_timeout);
         let retry = self.task.retry_policy.as_ref();
         let max_retries = retry
@@ -973,17 +1003,16 @@ fn backoff(policy: Option<&RetryPolicy>, attempt: u32) -> Duration {
         .unwrap_or(Duration::from_secs(3600));
     let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
     let secs = base.as_secs_f64() * factor.powi(exponent);
-    if secs.is_finite() {
-        Duration::from_secs_f64(secs.min(max.as_secs_f64()))
-    } else {
-        max
+    if secs.is_nan() || base.is_zero() {
+        return Duration::ZERO.min(max);
     }
+    Duration::try_from_secs_f64(secs.min(max.as_secs_f64())).unwrap_or(max)
 }
 
 /// A protobuf JSON duration: `"1.5s"`.
 fn parse_duration(text: &str) -> Option<Duration> {
     let secs: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 #[cfg(test)]
@@ -1002,5 +1031,15 @@ mod tests {
         assert_eq!(backoff(Some(&policy), 3), Duration::from_secs(5));
         assert_eq!(parse_duration("0.5s"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("5m"), None);
+        // Absurd values from a file are errors or caps, not panics.
+        assert_eq!(parse_duration("1e30s"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("infs"), None);
+        policy.backoff_duration = Some("1s".into());
+        policy.backoff_factor = Some(f64::INFINITY);
+        policy.backoff_max_duration = Some("7s".into());
+        assert_eq!(backoff(Some(&policy), 3), Duration::from_secs(7));
+        policy.backoff_duration = Some("0s".into());
+        assert_eq!(backoff(Some(&policy), 3), Duration::ZERO);
     }
 }

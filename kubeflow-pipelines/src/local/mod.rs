@@ -20,7 +20,9 @@
 //! - **Robustness**: retries with the task's backoff policy; per-task timeouts (kfp-kubernetes
 //!   `set_timeout`, or [`LocalRunner::task_timeout`]); cancellation
 //!   ([`LocalRun::cancel_on_ctrl_c`] or a [`CancellationToken`]) stops every running
-//!   subprocess and what it started (its process group); fail-fast like KFP on Argo.
+//!   subprocess and what it started (its process group); fail-fast like KFP on Argo. (Tokio's
+//!   Ctrl-C handler, once installed, stays for the life of the process: a program using
+//!   `cancel_on_ctrl_c` ends itself after the run.)
 //! - **Caching** (opt-in, [`LocalRunner::caching`]): keyed by the component and its inputs —
 //!   including the *content* of input artifacts — for tasks whose caching is enabled.
 //! - **Results**: one folder per run under the pipeline root (`./local_outputs` by default, as
@@ -310,8 +312,9 @@ impl fmt::Debug for LocalRun<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalRun")
             .field("pipeline", &self.spec.name())
-            .field("args", &self.args)
-            .field("artifacts", &self.artifacts)
+            // Names only: an argument may be a credential.
+            .field("args", &self.args.keys().collect::<Vec<_>>())
+            .field("artifacts", &self.artifacts.keys().collect::<Vec<_>>())
             .field("ctrl_c", &self.ctrl_c)
             .finish_non_exhaustive()
     }

@@ -42,8 +42,13 @@ pub(crate) fn resolve_command(
 }
 
 /// Resolves the placeholders of parameter values that point at other parameters of the same
-/// executor input (what an f-string argument compiles to).
-pub(crate) fn resolve_self_references(executor_input: &mut Value) -> Result<(), String> {
+/// executor input (what an f-string argument compiles to: a constant of the spec). Only the
+/// inputs named in `constants` are resolved: values from users or upstream tasks are data,
+/// passed on as they are even when they look like placeholders.
+pub(crate) fn resolve_self_references(
+    executor_input: &mut Value,
+    constants: &std::collections::BTreeSet<String>,
+) -> Result<(), String> {
     let snapshot = executor_input.clone();
     let Some(values) = executor_input
         .pointer_mut("/inputs/parameterValues")
@@ -52,6 +57,9 @@ pub(crate) fn resolve_self_references(executor_input: &mut Value) -> Result<(), 
         return Ok(());
     };
     for (name, slot) in values.iter_mut() {
+        if !constants.contains(name) {
+            continue;
+        }
         if let Value::String(text) = slot
             && text.contains("{{$.inputs.parameters[")
         {
@@ -318,7 +326,15 @@ mod tests {
     #[test]
     fn resolves_io_and_structures() {
         let mut ei = input();
-        resolve_self_references(&mut ei).unwrap();
+        let constants = ["f".to_owned()].into_iter().collect();
+        resolve_self_references(&mut ei, &constants).unwrap();
+        // A value that is data (not a constant of the spec) stays as it is.
+        let mut data = input();
+        resolve_self_references(&mut data, &Default::default()).unwrap();
+        assert_eq!(
+            data["inputs"]["parameterValues"]["f"],
+            "{{$.inputs.parameters['s']}}-x"
+        );
         let parts: Vec<String> = [
             "{{$.inputs.parameters['n']}}",
             "--l={{$.inputs.parameters['l']}}",

@@ -91,6 +91,7 @@ fn check_dag(
 ) -> Result<(), LocalError> {
     for (name, task) in &dag.tasks {
         let here = format!("{at}.dag.tasks.{name}");
+        check_name(&here, "task name", name)?;
         for dep in &task.dependent_tasks {
             if !dag.tasks.contains_key(dep) {
                 return Err(LocalError::InvalidPipeline {
@@ -118,6 +119,16 @@ fn check_dag(
             continue;
         }
         let comp_at = format!("components.{comp_name}");
+        // Output names become file names in the task's folder; input names parameters.
+        if let Some(outputs) = &component.output_definitions {
+            for output in outputs.parameters.keys().chain(outputs.artifacts.keys()) {
+                check_name(
+                    &format!("{comp_at}.outputDefinitions"),
+                    "output name",
+                    output,
+                )?;
+            }
+        }
         if let Some(inner) = &component.dag {
             check_dag(
                 spec,
@@ -150,6 +161,33 @@ fn check_dag(
         )?;
     }
     check_cycles(at, dag)
+}
+
+/// Files the runner writes in a task's folder: no output may take their names.
+const RESERVED: [&str; 4] = [
+    "task.log",
+    "executor_input.json",
+    "executor_output.json",
+    "ephemeral_component.py",
+];
+
+/// A task or output name is a path segment of the run folder: it must stay one.
+fn check_name(at: &str, what: &str, name: &str) -> Result<(), LocalError> {
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\', '[', ']', '\0'])
+        || RESERVED.contains(&name);
+    if bad {
+        return Err(LocalError::InvalidPipeline {
+            at: at.to_owned(),
+            message: format!(
+                "{what} {name:?} cannot be a file name in the run folder (empty, `.`/`..`, a path \
+                 separator, brackets, or a name the runner uses)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn unsupported(task: &str, feature: String) -> LocalError {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +42,11 @@ pub(crate) struct Attempt<'a> {
 }
 
 /// Finds a program the way a shell would: a path with a `/` as it is, a bare name on `PATH`.
-pub(crate) fn find_program(program: &str, cwd: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn find_program(
+    program: &str,
+    cwd: Option<&Path>,
+    path_var: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
     if program.contains('/') {
         let path = match cwd {
             Some(dir) if Path::new(program).is_relative() => dir.join(program),
@@ -50,7 +54,7 @@ pub(crate) fn find_program(program: &str, cwd: Option<&Path>) -> Option<PathBuf>
         };
         return path.is_file().then_some(path);
     }
-    let paths = std::env::var_os("PATH")?;
+    let paths = path_var.or_else(|| std::env::var_os("PATH"))?;
     std::env::split_paths(&paths)
         .map(|dir| dir.join(program))
         .find(|candidate| is_executable(candidate))
@@ -99,7 +103,8 @@ pub(crate) async fn run(attempt: Attempt<'_>) -> std::io::Result<Exit> {
     // Kept: `Child::id` is gone once the child is reaped, the process group may not be.
     let pid = child.id();
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    // Bounded: a task printing faster than the log is written waits on its pipe.
+    let (tx, mut rx) = mpsc::channel::<String>(1024);
     if let Some(stdout) = child.stdout.take() {
         tokio::spawn(forward_lines(stdout, tx.clone()));
     }
@@ -133,7 +138,13 @@ pub(crate) async fn run(attempt: Attempt<'_>) -> std::io::Result<Exit> {
                 break exit_of(status);
             }
             line = rx.recv(), if lines_open => match line {
-                Some(line) => write_line(&line)?,
+                Some(line) => {
+                    if let Err(err) = write_line(&line) {
+                        // Nothing of the task may outlive a failed attempt.
+                        stop(&mut child, pid).await;
+                        return Err(err);
+                    }
+                }
                 None => lines_open = false,
             },
             () = &mut deadline => {
@@ -162,18 +173,26 @@ pub(crate) async fn run(attempt: Attempt<'_>) -> std::io::Result<Exit> {
     Ok(exit)
 }
 
-async fn forward_lines(stream: impl AsyncRead + Unpin, tx: mpsc::UnboundedSender<String>) {
+/// The longest line kept whole; longer output is cut into lines of this size.
+const MAX_LINE: u64 = 64 * 1024;
+
+async fn forward_lines(stream: impl AsyncRead + Unpin, tx: mpsc::Sender<String>) {
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
+        let mut limited = (&mut reader).take(MAX_LINE);
+        match limited.read_until(b'\n', &mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                     buf.pop();
                 }
-                if tx.send(String::from_utf8_lossy(&buf).into_owned()).is_err() {
+                if tx
+                    .send(String::from_utf8_lossy(&buf).into_owned())
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -87,6 +87,11 @@ pub(crate) fn describe_value(value: &Value) -> String {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     };
+    // A string's content is not echoed: the value may be a credential.
+    if let Value::String(text) = value {
+        let n = text.chars().count();
+        return format!("{kind} ({n} character{})", if n == 1 { "" } else { "s" });
+    }
     let mut shown = value.to_string();
     if shown.len() > 60 {
         let mut cut = 57;
