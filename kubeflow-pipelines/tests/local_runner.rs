@@ -473,12 +473,41 @@ async fn secrets_reach_the_environment_but_never_the_record() -> TestResult {
             && feature.contains("LocalRunner::secret(\"creds\"")),
         "{err}"
     );
-    let with_secret = runner(&root).secret("creds", [("password", "hunter2-secret")]);
-    let record = with_secret.run(&package).await?;
+    let with_secret = runner(&root)
+        .caching(true)
+        .stream_logs(true)
+        .secret("creds", [("password", "hunter2-secret")]);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let record = with_secret
+        .run(&package)
+        .on_event(move |e| sink.lock().unwrap().push(format!("{e} {e:?}")))
+        .await?;
     assert_eq!(record.output("length"), Some(&json!(14)));
     let on_disk = std::fs::read_to_string(record.dir.join("run.json"))?;
     assert!(!on_disk.contains("hunter2"));
     assert!(!format!("{with_secret:?}").contains("hunter2"));
+    assert!(!events.lock().unwrap().iter().any(|e| e.contains("hunter2")));
+    // Nothing written under the pipeline root (task files, cache entries) holds it.
+    fn scan(dir: &std::path::Path) -> bool {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                let path = entry.path();
+                if path.is_dir() {
+                    scan(&path)
+                } else {
+                    std::fs::read(&path)
+                        .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("hunter2"))
+                }
+            })
+    }
+    assert!(
+        !scan(root.path()),
+        "the secret was written under the pipeline root"
+    );
     Ok(())
 }
 

@@ -149,7 +149,7 @@ fn run_peer(file: &str, func: &str, pipeline_name: &str, args: Value) -> anyhow:
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn params_pipeline_defaults() -> TestResult {
     let peer = run_peer("params", "params_pipeline", "peer-params", json!({}))?;
     assert_same_as_ours(&peer, &json!({}))?;
@@ -181,7 +181,7 @@ fn params_pipeline_defaults() -> TestResult {
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn params_pipeline_arguments() -> TestResult {
     let args = json!({
         "a": 3, "b": -10, "factor": 0.25, "name": "rust", "loud": true,
@@ -202,7 +202,7 @@ fn params_pipeline_arguments() -> TestResult {
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn artifacts_pipeline() -> TestResult {
     let peer = run_peer(
         "artifacts",
@@ -258,7 +258,7 @@ fn artifacts_pipeline() -> TestResult {
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn control_pipeline_branches_and_fan_in() -> TestResult {
     let cases = [
         (json!({}), json!({"grade": "high", "sum_of_squares": 30})),
@@ -293,7 +293,7 @@ fn control_pipeline_branches_and_fan_in() -> TestResult {
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn control_pipeline_empty_fan_out_is_a_kfp_local_limitation() -> TestResult {
     // kfp.local 2.17.3 records no output for a ParallelFor over an empty list, so the
     // dsl.Collected consumer cannot resolve it (the remote backend passes []). Our runner should
@@ -321,7 +321,7 @@ fn control_pipeline_empty_fan_out_is_a_kfp_local_limitation() -> TestResult {
 }
 
 #[test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 fn exit_handler_reads_final_status() -> TestResult {
     let marker_dir = ScratchDir::new("kf-peer-marker")?;
     let marker = marker_dir.path().join("marker");

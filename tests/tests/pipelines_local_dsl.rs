@@ -10,7 +10,7 @@ use serde_json::json;
 type TestResult = anyhow::Result<()>;
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn python_components_and_a_nested_pipeline_run_locally() -> TestResult {
     let make = PythonComponent::new(
         "make_rows",

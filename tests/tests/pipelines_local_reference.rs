@@ -38,7 +38,7 @@ fn log(record: &RunRecord, path: &str) -> String {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn two_step_containerized() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("two_step_pipeline_containerized")?;
@@ -52,7 +52,7 @@ async fn two_step_containerized() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn lightweight_python_functions() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("lightweight_python_functions_pipeline")?;
@@ -70,7 +70,7 @@ async fn lightweight_python_functions() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn condition() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_condition")?;
@@ -103,7 +103,7 @@ async fn condition() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn exit_handler() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_exit_handler")?;
@@ -128,7 +128,7 @@ async fn exit_handler() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn importer_of_remote_uris() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_importer")?;
@@ -177,7 +177,7 @@ async fn importer_of_remote_uris() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn loops() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_loops")?;
@@ -205,7 +205,7 @@ async fn loops() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn retry() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_retry")?;
@@ -216,7 +216,7 @@ async fn retry() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn secrets_as_env() -> TestResult {
     let root = tempfile::tempdir()?;
     let package = example("pipeline_with_secret_as_env")?;
@@ -237,7 +237,7 @@ async fn secrets_as_env() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "needs the real servers started by scripts/test"]
+#[ignore = "needs the test venv (kfp 2.17.3) that scripts/test provides"]
 async fn what_cannot_run_locally_is_refused_up_front() -> TestResult {
     let root = tempfile::tempdir()?;
     let cases: [(&str, Value); 2] = [

@@ -823,7 +823,13 @@ async fn run_loop(
 }
 
 fn collect_iterations(results: Vec<Outcome>) -> Outcome {
-    if let Some((i, bad)) = results.iter().enumerate().find(|(_, o)| !o.state.is_ok()) {
+    // The iteration that failed, rather than one that was then not started.
+    let first_bad = results
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.state == TaskState::Failed)
+        .or_else(|| results.iter().enumerate().find(|(_, o)| !o.state.is_ok()));
+    if let Some((i, bad)) = first_bad {
         let state = if bad.state == TaskState::Cancelled {
             TaskState::Cancelled
         } else {
