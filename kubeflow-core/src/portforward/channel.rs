@@ -70,6 +70,24 @@ enum DownEnd {
     ChannelError(String),
 }
 
+/// Why the local-to-pod direction failed.
+enum UpError {
+    /// Reading the local connection failed.
+    Local(String),
+    /// Sending on the WebSocket failed.
+    Send(String),
+}
+
+impl UpError {
+    fn local(e: io::Error) -> Self {
+        UpError::Local(format!("reading from the local connection: {e}"))
+    }
+
+    fn send(e: ws::Error) -> Self {
+        UpError::Send(format!("sending to the API server: {e}"))
+    }
+}
+
 /// Copies between `socket` and the WebSocket until one side ends. `grace` bounds how long the
 /// server's answer to our close is waited for once the local client has closed its side.
 pub(super) async fn bridge<S>(
@@ -108,18 +126,13 @@ where
                         // Flush only when the local client has nothing more for us right now, so
                         // that a burst goes out in as few writes as the WebSocket buffer allows.
                         if unflushed {
-                            sink.flush()
-                                .await
-                                .map_err(|e| format!("sending to the API server: {e}"))?;
+                            sink.flush().await.map_err(UpError::send)?;
                             unflushed = false;
                         }
-                        local
-                            .readable()
-                            .await
-                            .map_err(|e| format!("reading from the local connection: {e}"))?;
+                        local.readable().await.map_err(UpError::local)?;
                         continue;
                     }
-                    Err(e) => return Err(format!("reading from the local connection: {e}")),
+                    Err(e) => return Err(UpError::local(e)),
                 };
                 if n == 0 {
                     // The local client is done. v4 has no half-close: close the WebSocket; what
@@ -127,14 +140,14 @@ where
                     closing.store(true, Ordering::Relaxed);
                     sink.send(Message::Close(None))
                         .await
-                        .map_err(|e| format!("sending to the API server: {e}"))?;
+                        .map_err(UpError::send)?;
                     return Ok(());
                 }
                 sent.fetch_add(n as u64, Ordering::Relaxed);
                 let chunk = buf.split().freeze();
                 sink.feed(Message::Binary(chunk))
                     .await
-                    .map_err(|e| format!("sending to the API server: {e}"))?;
+                    .map_err(UpError::send)?;
                 unflushed = true;
             }
         };
@@ -214,6 +227,11 @@ where
         tokio::pin!(up, down);
         tokio::select! {
             up_end = &mut up => {
+                let up_end = match up_end {
+                    Err(UpError::Local(e)) => return Outcome::Failed(e),
+                    Ok(()) => Ok(()),
+                    Err(UpError::Send(e)) => Err(e),
+                };
                 // Local EOF (Close sent), or sending failed. Either way, what the server still
                 // sends is delivered until it closes, but a server that does not answer is not
                 // waited on for long.
