@@ -230,3 +230,40 @@ async fn bytes_flow_both_ways_and_errors_are_surfaced() -> TestResult {
     handle.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_large_transfer_arrives_whole_and_in_order() -> TestResult {
+    let addr = fake_apiserver().await?;
+    let client = kube::Client::try_from(kube::Config::new(format!("http://{addr}").parse()?))?;
+    let handle = PortForward::to_pod(client, "ns", "web-0", 8080)
+        .start()
+        .await?;
+    let mut events = handle.events();
+
+    // Several times the 64 KiB message size, not a multiple of it, written while reading back
+    // (the fake pod upper-cases what it gets, message by message).
+    let data: Vec<u8> = (0..(3 << 20) + 12345)
+        .map(|i: usize| b'a' + (i % 26) as u8)
+        .collect();
+    let expected = data.to_ascii_uppercase();
+    let conn = TcpStream::connect(handle.local_addr()).await?;
+    let (mut rd, mut wr) = conn.into_split();
+    let writer = tokio::spawn(async move { wr.write_all(&data).await.map(|()| wr) });
+    let mut back = vec![0u8; expected.len()];
+    tokio::time::timeout(Duration::from_secs(30), rd.read_exact(&mut back)).await??;
+    let wr = writer.await??;
+    assert!(back == expected, "bytes changed on the way");
+    drop((rd, wr));
+
+    let ev = next_event(&mut events).await?;
+    assert!(matches!(ev, PortForwardEvent::Connection { .. }), "{ev:?}");
+    match next_event(&mut events).await? {
+        PortForwardEvent::Closed { sent, received, .. } => {
+            assert_eq!((sent, received), (back.len() as u64, back.len() as u64))
+        }
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert_eq!(handle.stats().errors, 0);
+    handle.stop().await;
+    Ok(())
+}
