@@ -629,12 +629,13 @@ fn run_component<'c>(
             attempt: 1,
         });
         let outcome = run_dag(ctx, format!("{path}/"), dag, inputs).await;
-        finish_group(ctx, index, &path, TaskKind::Dag, started, &outcome);
+        finish_task(ctx, index, &path, TaskKind::Dag, started, &outcome);
         outcome
     })
 }
 
-fn finish_group(
+/// Records how a task (an executor, a DAG or a loop) ended and reports it.
+pub(crate) fn finish_task(
     ctx: &Ctx<'_>,
     index: usize,
     path: &str,
@@ -818,7 +819,7 @@ async fn run_loop(
             outcome
         }
     };
-    finish_group(ctx, index, &path, TaskKind::Loop, started, &outcome);
+    finish_task(ctx, index, &path, TaskKind::Loop, started, &outcome);
     outcome
 }
 

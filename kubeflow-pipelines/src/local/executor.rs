@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use super::engine::{Ctx, Outcome, Unresolved, resolve_parameter};
+use super::engine::{Ctx, Outcome, Unresolved, finish_task, resolve_parameter};
 use super::placeholder::{self, TaskContext};
 use super::process::{self, Attempt, Exit};
 use super::python::{self, PythonKind};
@@ -230,19 +230,7 @@ fn finish(
     if outcome.state == TaskState::Failed {
         ctx.failed.store(true, Ordering::SeqCst);
     }
-    ctx.update_record(index, |record| {
-        record.state = outcome.state;
-        record.finished_at = Some(Utc::now());
-        record.outputs = outcome.outputs.clone();
-        record.error.clone_from(&outcome.error);
-    });
-    ctx.emit(RunEvent::TaskFinished {
-        task: path.to_owned(),
-        kind,
-        state: outcome.state,
-        duration: started.elapsed(),
-        error: outcome.error.clone(),
-    });
+    finish_task(ctx, index, path, kind, started, outcome);
     ctx.checkpoint();
 }
 
